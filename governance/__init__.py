@@ -1,0 +1,1 @@
+"""Governance apps: audit (and later review, provenance, usage)."""

@@ -1,0 +1,35 @@
+"""Assay: the Django project and the public plugin facade.
+
+Plugins import only these names; they stay here, or move behind a deprecation shim.
+Nothing here imports Django, so a plugin module can be imported without settings.
+"""
+
+from assay.plugins.contracts import (
+    PLUGIN_API_VERSION,
+    Check,
+    GeneratedOutput,
+    GenerationCancelled,
+    GenerationRequest,
+    Generator,
+    ModelRef,
+    NullProgress,
+    Param,
+    Progress,
+    RequestResult,
+)
+from assay.plugins.hookspecs import hookimpl
+
+__all__ = (
+    "PLUGIN_API_VERSION",
+    "Check",
+    "GeneratedOutput",
+    "GenerationCancelled",
+    "GenerationRequest",
+    "Generator",
+    "ModelRef",
+    "NullProgress",
+    "Param",
+    "Progress",
+    "RequestResult",
+    "hookimpl",
+)

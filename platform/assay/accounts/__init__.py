@@ -1,0 +1,1 @@
+"""Users, teams, global roles and API tokens."""

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users with a global role (auditor, admin), teams and hashed API tokens."""
+
+    name = "assay.accounts"
+    label = "accounts"
+    verbose_name = "Accounts"

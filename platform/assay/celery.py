@@ -1,0 +1,16 @@
+"""The one Celery app. Settings come from Django's CELERY_* settings (JSON only).
+
+Run a worker with ``celery -A assay.celery worker -Q cpu,gpu.text,gpu.image``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assay.settings")
+
+app = Celery("assay")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

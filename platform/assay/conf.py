@@ -1,0 +1,139 @@
+"""Every setting Assay reads from the environment, declared once with its default and help.
+
+settings.py reads each of these exactly once; the README's settings table is checked
+against this list by a test, so a setting cannot exist without being documented.
+Defaults are the embedded mode's (SQLite, a serverless broker, files under var/).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+BASE_DIR = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its name, embedded-mode default and what it is for."""
+
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("ASSAY_VAR_DIR", "var", "Folder for the embedded mode's database, media, broker "
+            "and models (relative to the repository root)."),
+    Setting("DATABASE_URL", "sqlite:///<ASSAY_VAR_DIR>/assay.sqlite3",
+            "Database; production uses postgresql://user:pass@host:5432/assay (psycopg 3)."),
+    Setting("CELERY_BROKER_URL", "filesystem://",
+            "Celery broker. Embedded: a folder-based broker that needs no server; "
+            "production: redis://host:6379/0 (or amqp://)."),
+    Setting("SECRET_KEY", "<generated once into ASSAY_VAR_DIR/secret_key>",
+            "Django secret key; set it in production."),
+    Setting("DEBUG", "true", "Django debug mode; false in production."),
+    Setting("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "Comma-separated host names served."),
+    Setting("CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://assay.example.com)."),
+    Setting("MEDIA_ROOT", "<ASSAY_VAR_DIR>/media", "Where generated assets are stored."),
+    Setting("STATIC_ROOT", "<ASSAY_VAR_DIR>/static", "Where collectstatic puts static files."),
+    Setting("ASSAY_MODELS_DIR", "<ASSAY_VAR_DIR>/models",
+            "Folder of local models (the demo models are built here)."),
+    Setting("ASSAY_DEVICE", "auto", "Worker device: auto (CUDA, then MPS, then CPU), cuda, "
+            "cuda:N, mps or cpu."),
+    Setting("ASSAY_MODEL_CACHE_MB", "4096",
+            "Memory budget of each worker's model cache; least recently used models are "
+            "evicted past it."),
+    Setting("ASSAY_TORCH_THREADS", "0", "Torch CPU threads per worker (0: one per core)."),
+    Setting("ASSAY_PLUGINS_STRICT", "false",
+            "Raise instead of skipping a plugin that fails to load (tests and CI run strict)."),
+    Setting("ASSAY_MAX_PROMPT_CHARS", "8000", "Longest rendered prompt accepted."),
+    Setting("ASSAY_MAX_VARIABLE_CHARS", "4000", "Longest value accepted for one variable."),
+    Setting("ASSAY_JOB_MAX_ATTEMPTS", "3",
+            "Deliveries of a job that may start before it is failed (a job that keeps "
+            "killing its worker stops here)."),
+    Setting("ASSAY_JOB_LEASE_SECONDS", "60",
+            "How long a running job's claim lasts without a heartbeat before another "
+            "delivery may take it over."),
+    Setting("ASSAY_SWEEP_INTERVAL_SECONDS", "30", "How often the sweeper runs (Celery beat)."),
+    Setting("ASSAY_SWEEP_STALE_SECONDS", "120",
+            "A job queued this long without starting is sent to the broker again."),
+    Setting("CELERY_VISIBILITY_TIMEOUT", "3600",
+            "Redis: seconds before an unacknowledged task is redelivered; longer than the "
+            "longest job."),
+)
+
+_DECLARED = {s.name: s for s in SETTINGS}
+
+
+def env(name: str, default: str | None = None) -> str:
+    """Read a declared setting from the environment (refuses undeclared names)."""
+    if name not in _DECLARED:
+        raise KeyError(f"{name} is not declared in assay.conf.SETTINGS")
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default if default is not None else _DECLARED[name].default
+    return value
+
+
+def env_bool(name: str) -> bool:
+    """Booleans accept 1/0, true/false, yes/no, on/off."""
+    value = env(name).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{name}={value!r} is not a boolean; use true or false")
+
+
+def env_int(name: str) -> int:
+    """Whole numbers, with an error that names the variable."""
+    value = env(name)
+    try:
+        return int(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a whole number") from None
+
+
+def env_list(name: str) -> list[str]:
+    """Comma-separated lists; blanks dropped."""
+    return [item.strip() for item in env(name).split(",") if item.strip()]
+
+
+def var_path(*parts: str) -> Path:
+    """A path under ASSAY_VAR_DIR (relative values are relative to the repository)."""
+    root = Path(env("ASSAY_VAR_DIR"))
+    if not root.is_absolute():
+        root = BASE_DIR / root
+    return root.joinpath(*parts)
+
+
+def path_setting(name: str, default: Path) -> Path:
+    """A folder setting whose default lives under ASSAY_VAR_DIR."""
+    raw = os.environ.get(name)
+    return Path(raw).resolve() if raw else default
+
+
+def secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept under var/."""
+    raw = os.environ.get("SECRET_KEY")
+    if raw:
+        return raw
+    path = var_path("secret_key")
+    if path.exists():
+        return path.read_text().strip()
+    from django.core.management.utils import get_random_secret_key
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = get_random_secret_key()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def describe() -> list[dict[str, Any]]:
+    """The declared settings as rows, for the README check and `manage.py` output."""
+    return [{"name": s.name, "default": s.default, "help": s.help} for s in SETTINGS]

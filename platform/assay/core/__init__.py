@@ -1,0 +1,1 @@
+"""Cross-cutting pieces: domain errors, the plugin registry glue and project commands."""

@@ -1,0 +1,61 @@
+"""`manage.py serve_embedded`: the web server and a Celery worker together, for `make run`.
+
+One command a newcomer runs: it starts a worker (with the sweeper's beat embedded) on
+every queue, then the web server, prints the URL, and stops both on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandParser
+
+QUEUES = "cpu,gpu.text,gpu.image"
+
+
+class Command(BaseCommand):
+    help = "Run the web server and one Celery worker (all queues, with beat) until Ctrl-C."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        """Address to listen on."""
+        parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Start both, watch them, and stop both when either ends or on Ctrl-C."""
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "assay.celery", "worker", "-B", "-s",
+             beat_file, "--pool=solo", "-Q", QUEUES, "--loglevel=INFO", "--without-gossip",
+             "--without-mingle", "-n", "embedded@%h"], env=env, start_new_session=True)
+        web = subprocess.Popen(
+            [sys.executable, "manage.py", "runserver", options["addr"], "--noreload"],
+            env=env, start_new_session=True)
+        host, _, port = options["addr"].rpartition(":")
+        self.stdout.write(self.style.SUCCESS(
+            f"\nAssay is starting at http://{host or '127.0.0.1'}:{port}/  (Ctrl-C stops "
+            "the web server and the worker)\n"))
+        children = (worker, web)
+        try:
+            while all(child.poll() is None for child in children):
+                time.sleep(0.5)
+            failed = [c for c in children if c.poll() not in (None, 0)]
+            if failed:
+                self.stderr.write("A process stopped unexpectedly; stopping the other.")
+        except KeyboardInterrupt:
+            self.stdout.write("\nStopping…")
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    os.killpg(child.pid, signal.SIGTERM)
+            for child in children:
+                try:
+                    child.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(child.pid, signal.SIGKILL)

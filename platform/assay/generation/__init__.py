@@ -1,0 +1,1 @@
+"""The worker runtime: claiming jobs, running generators, storing outputs, sweeping."""

@@ -1,0 +1,129 @@
+"""Claiming a job for one worker, and keeping the claim alive while it runs.
+
+A claim is a compare-and-set on the job row: queued → running, or, when the previous
+holder's lease ran out (its worker was killed), running → running with a new token and
+one more attempt. A second delivery of the same task finds the job claimed with a live
+lease, or finished, and does nothing. The attempt cap stops a job that keeps killing its
+worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection
+from django.utils import timezone
+
+from assay.studio.choices import JobStatus
+from assay.studio.models import GenerationJob
+from assay.studio.transitions import transition
+from governance.audit.context import Actor, audit_context
+from governance.audit.services import record
+
+log = logging.getLogger(__name__)
+
+WORKER_ACTOR = Actor.system("worker")
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.ASSAY_JOB_LEASE_SECONDS)
+
+
+def claim(job_id: str, worker: str) -> tuple[GenerationJob, str] | None:
+    """Take the job for this worker; returns (job, claim token) or None when not ours."""
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None:
+        log.warning("job %s does not exist; dropping the message", job_id)
+        return None
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    fields = {"claim_token": token, "claimed_by": worker[:200], "lease_expires_at": now + _lease(),
+              "attempts": job.attempts + 1}
+    with audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR):
+        if job.status == JobStatus.QUEUED:
+            if not transition(job, JobStatus.RUNNING, started_at=now, **fields):
+                return None
+            record("studio.generation.started", target=job,
+                   data={"attempt": job.attempts, "worker": worker})
+            return job, token
+        orphaned = (job.status == JobStatus.RUNNING and job.lease_expires_at is not None
+                    and job.lease_expires_at < now)
+        if not orphaned:
+            return None  # a duplicate delivery: someone holds it, or it is finished
+        previous = job.claimed_by
+        if job.cancel_requested:
+            if transition(job, JobStatus.CANCELLED, expected_token=job.claim_token,
+                          finished_at=now):
+                record("studio.generation.cancelled", target=job,
+                       data={"while": "running", "note": "its worker stopped"})
+            return None
+        if job.attempts >= settings.ASSAY_JOB_MAX_ATTEMPTS:
+            error = (f"The worker running this job stopped {job.attempts} times (last on "
+                     f"{previous}); it was given up after {job.attempts} attempts. The job may "
+                     "need more memory than the worker has.")
+            if transition(job, JobStatus.FAILED, expected_token=job.claim_token,
+                          finished_at=now, error=error):
+                record("studio.generation.failed", target=job,
+                       data={"attempts": job.attempts, "error": error})
+            return None
+        if not transition(job, JobStatus.RUNNING, expected_token=job.claim_token, **fields):
+            return None
+        record("studio.generation.started", target=job,
+               data={"attempt": job.attempts, "worker": worker, "recovered_from": previous})
+        return job, token
+
+
+class Heartbeat:
+    """A background thread that extends the lease and watches for cancellation.
+
+    Runs while a batch is generating, so a model load or a long step cannot make a live
+    job look abandoned. ``cancelled`` is read by the progress reporter without a query.
+    """
+
+    def __init__(self, claims: list[tuple[str, str]], *, interval: float = 1.0) -> None:
+        self.claims = claims  # (job id, claim token)
+        self.interval = interval
+        self.cancelled: set[str] = set()
+        self.lost: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="assay-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        close_old_connections()
+        period = settings.ASSAY_JOB_LEASE_SECONDS / 3
+        next_extend = time.monotonic() + period
+        try:
+            while not self._stop.wait(self.interval):
+                extend = time.monotonic() >= next_extend
+                if extend:
+                    next_extend = time.monotonic() + period
+                self.poll(extend=extend)
+        except Exception:  # never let a heartbeat failure kill the job; the lease will tell
+            log.exception("heartbeat failed")
+        finally:
+            connection.close()
+
+    def poll(self, *, extend: bool) -> None:
+        """Read cancel flags; extend the leases when asked."""
+        for job_id, token in self.claims:
+            rows = GenerationJob.objects.filter(pk=job_id, claim_token=token,
+                                                status=JobStatus.RUNNING)
+            if extend:
+                if not rows.update(lease_expires_at=timezone.now() + _lease()):
+                    self.lost.add(job_id)
+            flag = rows.values_list("cancel_requested", flat=True).first()
+            if flag:
+                self.cancelled.add(job_id)

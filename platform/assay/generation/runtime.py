@@ -1,0 +1,175 @@
+"""Running claimed jobs: load the model through the cache, generate, store, finish.
+
+``run_job`` is what the Celery task calls. Everything a job ends with (its assets, its
+usage and its final status) is written in one transaction guarded by the claim token,
+so a worker that lost its claim (it stalled past its lease and another delivery took
+over) cannot store a second copy of the outputs.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assay.generation.cache import ModelCache
+from assay.generation.claims import WORKER_ACTOR, Heartbeat, claim
+from assay.generation.devices import DeviceChoice, choose_device, configure_cpu_threads
+from assay.generation.storage import store_outputs
+from assay.plugins.contracts import (
+    GenerationCancelled,
+    GenerationRequest,
+    ModelRef,
+    Progress,
+    RequestResult,
+)
+from assay.plugins.manager import get_plugins
+from assay.studio.choices import JobStatus
+from assay.studio.models import GenerationJob
+from assay.studio.transitions import transition
+from governance.audit.context import audit_context
+from governance.audit.services import record
+
+log = logging.getLogger(__name__)
+
+
+class _LostClaim(Exception):
+    """Another delivery owns the job now; roll back what this one was about to write."""
+
+
+class JobProgress(Progress):
+    """Writes progress to the job rows (throttled) and reads cancel flags from the heartbeat."""
+
+    min_interval = 0.3
+
+    def __init__(self, claims: list[tuple[str, str]], heartbeat: Heartbeat) -> None:
+        self.claims = claims
+        self.heartbeat = heartbeat
+        self._last_write = [0.0] * len(claims)
+        self._last_pct = [0] * len(claims)
+
+    def update(self, index: int, fraction: float) -> None:
+        """Store a whole percentage at most every ``min_interval`` seconds per job."""
+        pct = max(0, min(99, int(fraction * 100)))  # 100 is written with the outputs
+        now = time.monotonic()
+        if pct <= self._last_pct[index] or now - self._last_write[index] < self.min_interval:
+            return
+        job_id, token = self.claims[index]
+        GenerationJob.objects.filter(pk=job_id, claim_token=token).update(progress=pct)
+        self._last_pct[index], self._last_write[index] = pct, now
+
+    def is_cancelled(self, index: int) -> bool:
+        """True once the heartbeat saw the job's cancel flag."""
+        return self.claims[index][0] in self.heartbeat.cancelled
+
+
+@functools.cache
+def worker_device() -> DeviceChoice:
+    """This process's device, chosen once (and CPU threads set once)."""
+    choice = choose_device(settings.ASSAY_DEVICE)
+    if choice.device == "cpu":
+        configure_cpu_threads(settings.ASSAY_TORCH_THREADS)
+    return choice
+
+
+@functools.cache
+def model_cache() -> ModelCache:
+    """This process's model cache."""
+    return ModelCache(settings.ASSAY_MODEL_CACHE_MB * 1024 * 1024)
+
+
+def run_job(job_id: str, *, worker: str) -> str | None:
+    """Claim and run one job; returns its final status, or None when it was not ours."""
+    claimed = claim(job_id, worker)
+    if claimed is None:
+        return None
+    job, token = claimed
+    with audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR):
+        return execute(job, token)
+
+
+def execute(job: GenerationJob, token: str) -> str:
+    """Run a claimed job's generator and finish the job, whatever happens."""
+    generator_cls = get_plugins().generator(job.generator_id)
+    if generator_cls is None:
+        return _finish_failed(job, token, f"The generator {job.generator_id!r} is not installed "
+                              "on this worker (check `manage.py plugins`).")
+    request = GenerationRequest(job_id=str(job.pk), prompt=job.rendered_prompt,
+                                parameters=dict(job.parameters), seed=int(job.seed))
+    claims = [(str(job.pk), token)]
+    started = time.perf_counter()
+    try:
+        with Heartbeat(claims) as heartbeat:
+            device = worker_device()
+            generator = model_cache().get(generator_cls, ModelRef.from_dict(job.model_ref),
+                                          device.device, device.dtype)
+            gen_started = time.perf_counter()
+            results = generator.generate([request], JobProgress(claims, heartbeat))
+            gen_seconds = time.perf_counter() - gen_started
+    except GenerationCancelled:
+        return _finish_cancelled(job, token)
+    except Exception as exc:
+        log.exception("job %s failed", job.pk)
+        return _finish_failed(job, token, f"{type(exc).__name__}: {exc}")
+    if len(results) != 1:
+        return _finish_failed(job, token, f"The generator returned {len(results)} results for "
+                              "1 request (a plugin bug).")
+    result = results[0]
+    job.refresh_from_db(fields=["cancel_requested"])
+    if result.cancelled or job.cancel_requested:
+        return _finish_cancelled(job, token)
+    usage = _usage(result, wall=time.perf_counter() - started, generate=gen_seconds,
+                   device=device.device)
+    return _finish_succeeded(job, token, result, usage, generator.model_info())
+
+
+def _usage(result: RequestResult, *, wall: float, generate: float, device: str
+           ) -> dict[str, Any]:
+    usage: dict[str, Any] = {key: value for key, value in result.usage.items()}
+    usage["outputs"] = len(result.outputs)
+    usage["images"] = sum(1 for o in result.outputs if o.kind == "image")
+    usage["wall_seconds"] = round(wall, 4)
+    usage["generate_seconds"] = round(generate, 4)
+    usage["accelerator_seconds"] = round(generate, 4) if device != "cpu" else 0.0
+    usage["device"] = device
+    return usage
+
+
+def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
+                      usage: dict[str, Any], model_info: dict[str, Any]) -> str:
+    try:
+        with transaction.atomic():
+            assets = store_outputs(job, result.outputs)
+            if not transition(job, JobStatus.SUCCEEDED, expected_token=token, progress=100,
+                              finished_at=timezone.now(), usage=usage,
+                              model_ref={**job.model_ref, **model_info}):
+                raise _LostClaim
+            record("studio.generation.succeeded", target=job, data={
+                "assets": [{"id": str(a.pk), "sha256": a.sha256} for a in assets],
+                "usage": usage,
+            })
+    except _LostClaim:
+        log.warning("job %s was taken over by another delivery; outputs discarded", job.pk)
+        return job.status
+    return JobStatus.SUCCEEDED
+
+
+def _finish_failed(job: GenerationJob, token: str, error: str) -> str:
+    with transaction.atomic():
+        if transition(job, JobStatus.FAILED, expected_token=token, finished_at=timezone.now(),
+                      error=error[:4000]):
+            record("studio.generation.failed", target=job, data={"error": error[:4000]})
+    return job.status
+
+
+def _finish_cancelled(job: GenerationJob, token: str) -> str:
+    with transaction.atomic():
+        if transition(job, JobStatus.CANCELLED, expected_token=token,
+                      finished_at=timezone.now()):
+            record("studio.generation.cancelled", target=job, data={"while": "running"})
+    return job.status

@@ -1,0 +1,47 @@
+"""Turning generator outputs into Asset rows (and files) with their content hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import mimetypes
+
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+
+from assay.plugins.contracts import GeneratedOutput
+from assay.studio.models import Asset, GenerationJob
+from assay.studio.models.assets import asset_upload_to
+from governance.audit.services import record
+
+
+def _extension(media_type: str) -> str:
+    return mimetypes.guess_extension(media_type.split(";")[0].strip()) or ".bin"
+
+
+def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[Asset]:
+    """Store each output as an Asset of ``job`` (call inside the finishing transaction).
+
+    Binary files are content-addressed: the same bytes land at the same path, so a
+    retried finish that rolled back leaves no second copy behind.
+    """
+    assets: list[Asset] = []
+    for index, output in enumerate(outputs):
+        content = output.content_bytes()
+        digest = hashlib.sha256(content).hexdigest()
+        asset = Asset(
+            project_id=job.project_id, job=job, index=index, kind=output.kind,
+            media_type=output.media_type, byte_size=len(content), sha256=digest,
+            width=output.width, height=output.height, metadata=output.metadata,
+        )
+        if output.data is None:
+            asset.text = output.text or ""
+        else:
+            name = asset_upload_to(asset, f"output{_extension(output.media_type)}")
+            if not default_storage.exists(name):
+                name = default_storage.save(name, ContentFile(content))
+            asset.file.name = name
+        asset.save()
+        record("studio.asset.created", target=asset,
+               data={"job": str(job.pk), "sha256": digest, "bytes": len(content)})
+        assets.append(asset)
+    return assets

@@ -1,0 +1,262 @@
+"""The objects plugins implement and receive: generators, parameters, requests and outputs.
+
+This module imports nothing from Django on purpose. A plugin imports it through the
+``assay`` facade and can be unit-tested without a configured project, and the worker
+runtime can hand these plain objects across process boundaries without ORM objects.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+#: Bumped on incompatible changes to this module or the hook specifications. A plugin module
+#: may declare ``ASSAY_API = ">=1,<2"``; the loader skips it when this version falls outside.
+PLUGIN_API_VERSION = "1.0"
+
+
+class GenerationCancelled(Exception):
+    """Raised inside ``Generator.generate`` when every request in the batch was cancelled."""
+
+
+@dataclass(frozen=True)
+class Param:
+    """One generation parameter with its bounds, validated before a job is queued.
+
+    Bounds live here rather than in each plugin's code so the submission service can
+    refuse a 100000x100000 image or a million tokens before anything reaches a queue.
+    """
+
+    name: str
+    type: type  # int, float, str or bool
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    choices: tuple[Any, ...] | None = None
+    max_length: int | None = None
+    help: str = ""
+
+    def validate(self, value: Any) -> tuple[Any, str | None]:
+        """Return (coerced value, error message or None)."""
+        if self.type is bool:
+            if isinstance(value, bool):
+                return value, None
+            return value, f"must be true or false, not {value!r}"
+        if self.type is int:
+            if isinstance(value, bool) or not isinstance(value, int):
+                if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+                    value = int(value)
+                elif isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                else:
+                    return value, f"must be a whole number, not {value!r}"
+        elif self.type is float:
+            if isinstance(value, bool):
+                return value, f"must be a number, not {value!r}"
+            try:
+                value = float(value)
+            except (TypeError, ValueError):
+                return value, f"must be a number, not {value!r}"
+            if value != value or value in (float("inf"), float("-inf")):
+                return value, "must be a finite number"
+        elif self.type is str:
+            if not isinstance(value, str):
+                return value, f"must be text, not {type(value).__name__}"
+            if self.max_length is not None and len(value) > self.max_length:
+                return value, f"must be at most {self.max_length} characters (got {len(value)})"
+        if self.minimum is not None and value < self.minimum:
+            return value, f"must be at least {_num(self.minimum)} (got {_num(value)})"
+        if self.maximum is not None and value > self.maximum:
+            return value, f"must be at most {_num(self.maximum)} (got {_num(value)})"
+        if self.choices is not None and value not in self.choices:
+            allowed = ", ".join(str(c) for c in self.choices)
+            return value, f"must be one of {allowed} (got {value!r})"
+        return value, None
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-ready description for the API and the portal form."""
+        out: dict[str, Any] = {"name": self.name, "type": self.type.__name__, "help": self.help}
+        for key in ("default", "minimum", "maximum", "max_length"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        if self.choices is not None:
+            out["choices"] = list(self.choices)
+        return out
+
+
+def _num(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+#: Every generator takes a seed; the submission service picks one when none is given so
+#: that each job can be reproduced from its stored parameters.
+SEED = Param("seed", int, None, 0, 2**32 - 1, help="Random seed; same seed, same output.")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Where a generator's weights come from: a local folder or a hub id, pinned."""
+
+    source: str
+    revision: str | None = None
+    name: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON form stored on the job."""
+        return {"source": self.source, "revision": self.revision, "name": self.name}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelRef:
+        """Inverse of :meth:`as_dict`."""
+        return cls(data["source"], data.get("revision"), data.get("name", ""))
+
+
+@dataclass
+class GenerationRequest:
+    """One job's share of a batch: its rendered prompt, validated parameters and seed."""
+
+    job_id: str
+    prompt: str
+    parameters: dict[str, Any]
+    seed: int
+    inputs: dict[str, bytes] = field(default_factory=dict)  # e.g. an init image for img2img
+
+
+@dataclass
+class GeneratedOutput:
+    """One output of one request. Text goes in ``text``; binary media in ``data``."""
+
+    kind: str  # "text", "image", "audio", "video"
+    media_type: str
+    text: str | None = None
+    data: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def content_bytes(self) -> bytes:
+        """The exact bytes that are hashed, stored and later signed."""
+        if self.data is not None:
+            return self.data
+        return (self.text or "").encode("utf-8")
+
+
+@dataclass
+class RequestResult:
+    """What a generator returns for one request: its outputs and usage counters."""
+
+    outputs: list[GeneratedOutput]
+    usage: dict[str, float] = field(default_factory=dict)  # input_tokens, output_tokens, steps…
+    cancelled: bool = False
+
+
+class Progress(abc.ABC):
+    """Handed to ``Generator.generate``: reports progress and tells about cancellation.
+
+    Indices are positions in the batch, so a batched call can report each job on its own.
+    """
+
+    @abc.abstractmethod
+    def update(self, index: int, fraction: float) -> None:
+        """Record that request ``index`` is ``fraction`` (0..1) done. Cheap to call often."""
+
+    @abc.abstractmethod
+    def is_cancelled(self, index: int) -> bool:
+        """True once the job behind request ``index`` was cancelled by a user."""
+
+
+class NullProgress(Progress):
+    """Progress that goes nowhere: for direct calls in benchmarks and unit tests."""
+
+    def update(self, index: int, fraction: float) -> None:  # noqa: D102
+        return None
+
+    def is_cancelled(self, index: int) -> bool:  # noqa: D102
+        return False
+
+
+class Generator(abc.ABC):
+    """A model-backed producer of outputs, designed for batches from the start.
+
+    Subclasses set the class attributes and implement :meth:`load` and :meth:`generate`.
+    An instance holds one loaded model; the worker's model cache keeps instances warm,
+    keyed by (generator id, model source, revision, device, dtype).
+    """
+
+    id: ClassVar[str]
+    modality: ClassVar[str]  # "text", "image", "audio", "video"
+    version: ClassVar[str] = "0"
+    queue: ClassVar[str] = "cpu"
+    needs_gpu: ClassVar[bool] = False
+    parameters: ClassVar[Sequence[Param]] = ()
+    #: Parameters whose values must be equal for two requests to share one batched call.
+    batch_keys: ClassVar[tuple[str, ...]] = ()
+    max_batch_size: ClassVar[int] = 1
+    description: ClassVar[str] = ""
+
+    @classmethod
+    def default_model(cls, models_dir: str) -> ModelRef | None:
+        """The model used when a submission names none (None: a model must be named)."""
+        return None
+
+    @classmethod
+    def all_parameters(cls) -> list[Param]:
+        """Declared parameters plus the seed every generator takes."""
+        names = {p.name for p in cls.parameters}
+        return [*cls.parameters, *([SEED] if "seed" not in names else [])]
+
+    @classmethod
+    def validate_parameters(cls, given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+        """Fill defaults and check bounds. Returns (clean parameters, errors by name)."""
+        schema = {p.name: p for p in cls.all_parameters()}
+        errors: dict[str, str] = {}
+        for name in given:
+            if name not in schema:
+                known = ", ".join(sorted(schema))
+                errors[name] = f"is not a parameter of {cls.id} (known: {known})"
+        clean: dict[str, Any] = {}
+        for name, param in schema.items():
+            if name in given and given[name] is not None and given[name] != "":
+                value, error = param.validate(given[name])
+                if error:
+                    errors[name] = error
+                clean[name] = value
+            elif param.default is not None:
+                clean[name] = param.default
+        return clean, errors
+
+    def __init__(self) -> None:
+        self.model_ref: ModelRef | None = None
+        self.device: str = "cpu"
+        self.dtype: str = "float32"
+
+    @abc.abstractmethod
+    def load(self, model_ref: ModelRef, device: str, dtype: str = "float32") -> None:
+        """Load the model onto ``device``. Called once per cache entry, never per job."""
+
+    @abc.abstractmethod
+    def generate(self, batch: list[GenerationRequest], progress: Progress) -> list[RequestResult]:
+        """Run the batch; return one :class:`RequestResult` per request, in order."""
+
+    def model_info(self) -> dict[str, Any]:
+        """Model id, revision and licence, recorded on the job for provenance."""
+        ref = self.model_ref
+        return {"source": ref.source if ref else None, "revision": ref.revision if ref else None}
+
+    def approximate_size_bytes(self) -> int:
+        """Memory the loaded model holds; the cache's budget is counted in these."""
+        return 0
+
+
+class Check(abc.ABC):
+    """An automated check on an asset (filled in by the review issue)."""
+
+    id: ClassVar[str]
+    modalities: ClassVar[tuple[str, ...]] = ()
+    version: ClassVar[str] = "0"
+
+    @abc.abstractmethod
+    def run(self, asset: Any, context: dict[str, Any]) -> dict[str, Any]:
+        """Return the check result (status, severity, score, evidence)."""

@@ -1,0 +1,179 @@
+"""Django settings: every value read once from the environment via assay.conf.
+
+The defaults run the embedded mode (SQLite, a serverless broker, files under var/); the
+same code runs production with DATABASE_URL, CELERY_BROKER_URL and friends set.
+"""
+
+from __future__ import annotations
+
+import dj_database_url
+
+from assay.conf import (
+    BASE_DIR,
+    env,
+    env_bool,
+    env_int,
+    env_list,
+    path_setting,
+    secret_key,
+    var_path,
+)
+
+VAR_DIR = var_path()
+SECRET_KEY = secret_key()
+DEBUG = env_bool("DEBUG")
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "js_lib_htmx",
+    "assay.core",
+    "assay.accounts",
+    "assay.studio",
+    "assay.generation",
+    "assay.api",
+    "assay.portal",
+    "governance.audit",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "governance.audit.middleware.AuditContextMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "assay.urls"
+WSGI_APPLICATION = "assay.wsgi.application"
+AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "portal:login"
+LOGIN_REDIRECT_URL = "portal:home"
+LOGOUT_REDIRECT_URL = "portal:login"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+_default_db = f"sqlite:///{var_path('assay.sqlite3')}"
+DATABASES = {"default": dj_database_url.parse(env("DATABASE_URL", _default_db), conn_max_age=60)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Worker and web server share the file: wait for locks instead of failing at once, and
+    # take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = path_setting("STATIC_ROOT", var_path("static"))
+MEDIA_URL = "media/"
+MEDIA_ROOT = path_setting("MEDIA_ROOT", var_path("media"))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "assay.accounts.authentication.APITokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "assay.api.errors.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+}
+
+# --- Assay ---------------------------------------------------------------------------
+ASSAY_MODELS_DIR = path_setting("ASSAY_MODELS_DIR", var_path("models"))
+ASSAY_DEVICE = env("ASSAY_DEVICE")
+ASSAY_TORCH_THREADS = env_int("ASSAY_TORCH_THREADS")
+ASSAY_MODEL_CACHE_MB = env_int("ASSAY_MODEL_CACHE_MB")
+ASSAY_PLUGINS_STRICT = env_bool("ASSAY_PLUGINS_STRICT")
+ASSAY_MAX_PROMPT_CHARS = env_int("ASSAY_MAX_PROMPT_CHARS")
+ASSAY_MAX_VARIABLE_CHARS = env_int("ASSAY_MAX_VARIABLE_CHARS")
+ASSAY_JOB_MAX_ATTEMPTS = env_int("ASSAY_JOB_MAX_ATTEMPTS")
+ASSAY_JOB_LEASE_SECONDS = env_int("ASSAY_JOB_LEASE_SECONDS")
+ASSAY_SWEEP_INTERVAL_SECONDS = env_int("ASSAY_SWEEP_INTERVAL_SECONDS")
+ASSAY_SWEEP_STALE_SECONDS = env_int("ASSAY_SWEEP_STALE_SECONDS")
+
+# --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
+CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True  # job state lives in the database, not a result backend
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_DEFAULT_QUEUE = "cpu"
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BEAT_SCHEDULE = {
+    "sweep-jobs": {
+        "task": "generation.sweep",
+        "schedule": float(ASSAY_SWEEP_INTERVAL_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_SWEEP_INTERVAL_SECONDS)},
+    },
+}
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _broker_dir = var_path("broker")
+    for _folder in ("queue", "control"):
+        (_broker_dir / _folder).mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # kombu's folder transport needs the in and out folders to be the same one.
+        "data_folder_in": str(_broker_dir / "queue"),
+        "data_folder_out": str(_broker_dir / "queue"),
+        "control_folder": str(_broker_dir / "control"),
+        "store_processed": False,
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(var_path("celerybeat-schedule"))
+else:
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT"),
+        "max_retries": 1,
+        "socket_connect_timeout": 2,
+    }
+    CELERY_BEAT_SCHEDULE_FILENAME = str(var_path("celerybeat-schedule"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}

@@ -1,0 +1,1 @@
+"""Projects, members, prompt templates, generation jobs and assets."""

@@ -1,0 +1,112 @@
+"""Prompt templates, their immutable numbered versions and movable labels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from assay.studio.choices import Modality
+from assay.studio.querysets import ProjectScopedQuerySet
+
+__all__ = ("PromptLabel", "PromptTemplate", "PromptVersion")
+
+
+class PromptTemplate(models.Model):
+    """A named prompt in a project; its text lives in versions."""
+
+    project = models.ForeignKey(
+        "studio.Project", on_delete=models.CASCADE, related_name="prompt_templates"
+    )
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=60)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ProjectScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("name",)
+        constraints = [
+            models.UniqueConstraint(fields=("project", "slug"), name="template_slug_per_project"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def latest_version(self) -> PromptVersion | None:
+        """The highest-numbered version."""
+        return self.versions.order_by("-number").first()
+
+
+class PromptVersion(models.Model):
+    """One immutable version: text, declared variables, modality and defaults.
+
+    Rows are never updated after creation (``save`` refuses), so a job that names a
+    version names exactly the text it rendered, and provenance can hash it later.
+    """
+
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    text = models.TextField()
+    #: [{"name": "product", "description": "...", "required": true, "default": ""}]
+    variables = models.JSONField(default=list)
+    modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.TEXT)
+    generator_id = models.CharField(max_length=100)
+    default_parameters = models.JSONField(default=dict, blank=True)
+    text_sha256 = models.CharField(max_length=64)
+    note = models.CharField(max_length=300, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("template", "number")
+        constraints = [
+            models.UniqueConstraint(fields=("template", "number"), name="version_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name} v{self.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Versions are write-once."""
+        if self.pk is not None:
+            raise ValueError("Prompt versions are immutable; create a new version instead.")
+        super().save(*args, **kwargs)
+
+    @property
+    def project_id(self) -> int:
+        """Lets audit events find the project."""
+        return self.template.project_id
+
+    def variable_names(self) -> list[str]:
+        """Declared variable names, in declaration order."""
+        return [v["name"] for v in self.variables]
+
+
+class PromptLabel(models.Model):
+    """A movable name (e.g. ``production``) pointing at one version of a template."""
+
+    template = models.ForeignKey(PromptTemplate, on_delete=models.CASCADE, related_name="labels")
+    name = models.SlugField(max_length=40)
+    version = models.ForeignKey(PromptVersion, on_delete=models.PROTECT, related_name="labels")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("template", "name"), name="label_per_template"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template.name}@{self.name}"
+
+    @property
+    def project_id(self) -> int:
+        """Lets audit events find the project."""
+        return self.template.project_id

@@ -1,0 +1,1 @@
+"""Studio mutations. Views, the API, tasks and commands all call these."""

@@ -1,0 +1,145 @@
+"""Submitting and cancelling generation jobs: the only way a job is created or stopped."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assay.accounts.choices import Capability
+from assay.core.exceptions import Conflict, InvalidInput, NotFound
+from assay.generation.dispatch import send_job
+from assay.plugins.manager import get_plugins
+from assay.studio.choices import JobStatus
+from assay.studio.models import GenerationJob
+from assay.studio.rendering import render
+from assay.studio.services.projects import require_capability
+from assay.studio.services.prompts import resolve_version
+from assay.studio.transitions import transition
+from governance.audit.context import actor_for, audit_context
+from governance.audit.services import record
+
+
+def submit_generation(
+    user: Any,
+    *,
+    project: Any,
+    variables: dict[str, Any] | None = None,
+    prompt_version: Any = None,
+    template: Any = None,
+    label: str | None = None,
+    version: Any = None,
+    generator: str | None = None,
+    parameters: dict[str, Any] | None = None,
+) -> GenerationJob:
+    """Validate a generation request, write the job and its audit event, queue it.
+
+    Checks, in order: the user's role in the project, the prompt version, the generator
+    and the parameters against its schema, then renders the prompt in the sandbox. The
+    job row and the ``studio.generation.submitted`` event commit together; the Celery
+    task is sent only after that commit (the row is the outbox: if the broker is down the
+    job stays queued and the sweeper sends it later).
+
+    Raises:
+        NotFound, NotPermitted, InvalidInput: with a message that says what to fix.
+    """
+    found = require_capability(user, project, Capability.GENERATE, doing="submit generations")
+    if not isinstance(variables or {}, dict):
+        raise InvalidInput("'variables' must be an object of name → value.",
+                           errors={"variables": ["must be an object"]})
+    if not isinstance(parameters or {}, dict):
+        raise InvalidInput("'parameters' must be an object of name → value.",
+                           errors={"parameters": ["must be an object"]})
+    prompt = resolve_version(found, version_id=prompt_version, template_ref=template,
+                             label=label, number=version)
+    plugins = get_plugins()
+    generator_id = generator or prompt.generator_id
+    generator_cls = plugins.generator(generator_id)
+    if generator_cls is None:
+        known = ", ".join(sorted(plugins.generators)) or "none installed"
+        raise InvalidInput(f"Unknown generator {generator_id!r} (available: {known}).",
+                           errors={"generator": [f"unknown; available: {known}"]})
+    if generator_cls.modality != prompt.modality:
+        raise InvalidInput(
+            f"Generator {generator_id} makes {generator_cls.modality}, but this prompt "
+            f"version is for {prompt.modality}.",
+            errors={"generator": ["modality does not match the prompt version"]},
+        )
+    merged = {**prompt.default_parameters, **(parameters or {})}
+    clean, errors = generator_cls.validate_parameters(merged)
+    if errors:
+        details = "; ".join(f"{name} {msg}" for name, msg in errors.items())
+        raise InvalidInput(f"Parameters out of bounds: {details}.",
+                           errors={f"parameters.{k}": [v] for k, v in errors.items()})
+    if clean.get("seed") is None:
+        clean["seed"] = secrets.randbelow(2**32)
+    rendered = render(prompt.text, prompt.variables, variables or {},
+                      max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
+                      max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
+    model = generator_cls.default_model(str(settings.ASSAY_MODELS_DIR))
+    if model is None:
+        raise InvalidInput(f"Generator {generator_id} has no model configured.",
+                           errors={"model": ["no model available"]})
+    with audit_context() as ctx, transaction.atomic():
+        job = GenerationJob.objects.create(
+            project=found, prompt_version=prompt, variables=variables or {},
+            rendered_prompt=rendered, modality=prompt.modality, generator_id=generator_id,
+            generator_version=generator_cls.version,
+            plugin_name=plugins.generator_plugin.get(generator_id, ""),
+            model_ref=model.as_dict(), parameters=clean, seed=clean["seed"],
+            queue=generator_cls.queue, requested_by=user,
+            correlation_id=ctx.correlation_id,
+        )
+        record("studio.generation.submitted", target=job, actor=actor_for(user), data={
+            "generator": generator_id, "prompt_version": prompt.pk,
+            "template": prompt.template.slug, "version": prompt.number,
+            "parameters": clean, "queue": job.queue,
+        })
+        transaction.on_commit(partial(send_job, job.pk))
+    return job
+
+
+def get_job(user: Any, job_id: Any) -> GenerationJob:
+    """A job the user may see, or NotFound (also for ids that are not UUIDs)."""
+    try:
+        key = uuid.UUID(str(job_id))
+    except ValueError:
+        raise NotFound(f"No job {job_id} in your projects.") from None
+    job = GenerationJob.objects.visible_to(user).select_related("project").filter(pk=key).first()
+    if job is None:
+        raise NotFound(f"No job {job_id} in your projects.")
+    return job
+
+
+@transaction.atomic
+def cancel_job(user: Any, job: GenerationJob, *, reason: str = "") -> GenerationJob:
+    """Cancel a queued job at once, or ask a running one to stop at its next step.
+
+    Raises:
+        NotPermitted: the user may not generate in the job's project.
+        Conflict: the job already finished.
+    """
+    require_capability(user, job.project, Capability.GENERATE, doing="cancel generations")
+    job.refresh_from_db()
+    if job.status == JobStatus.QUEUED and transition(
+        job, JobStatus.CANCELLED, finished_at=timezone.now(), cancel_requested=True
+    ):
+        record("studio.generation.cancelled", target=job, reason=reason, actor=actor_for(user),
+               data={"while": "queued"})
+        return job
+    job.refresh_from_db()
+    if job.status == JobStatus.RUNNING:
+        if not job.cancel_requested:
+            GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                cancel_requested=True)
+            job.cancel_requested = True
+            record("studio.generation.cancel_requested", target=job, reason=reason,
+                   actor=actor_for(user))
+        return job
+    raise Conflict(f"This job already {job.status}; there is nothing to cancel.",
+                   errors={"status": [job.status]})

@@ -1,0 +1,24 @@
+"""Settings for the test suite: strict plugins, fast hashing, a shareable SQLite file.
+
+The database comes from DATABASE_URL as in production (CI points it at PostgreSQL);
+without it, SQLite in a file that worker subprocesses can open too.
+"""
+
+import os
+import tempfile
+
+os.environ.setdefault("ASSAY_PLUGINS_STRICT", "true")
+os.environ.setdefault("DEBUG", "false")
+os.environ.setdefault("ASSAY_MODELS_DIR", str(__import__("pathlib").Path(__file__)
+                                              .resolve().parents[2] / "var" / "test-models"))
+
+from assay.settings import *  # noqa: E402,F403
+from assay.settings import DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so worker subprocesses can open it; one per test run.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"assay-test-{os.getpid()}.sqlite3")}
+MEDIA_ROOT = os.environ.get("MEDIA_ROOT") or tempfile.mkdtemp(prefix="assay-media-")

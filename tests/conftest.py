@@ -1,0 +1,132 @@
+"""Shared fixtures: users per role, projects, a prompt template, service availability.
+
+Tests that need PostgreSQL or Redis use the ``require_postgres`` / ``require_redis``
+fixtures: outside CI they skip with the reason when the service is missing; under
+CI=true a missing service fails the test instead, so CI can never go green by skipping.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from assay.accounts.choices import GlobalRole, ProjectRole
+from assay.accounts.models import Team, User
+from assay.studio.models import Project, PromptTemplate
+
+pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models"]
+
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip on a laptop; fail in CI, where every service must be there."""
+    if IN_CI:
+        pytest.fail(f"CI=true but {reason}")
+    pytest.skip(reason)
+
+
+def redis_url() -> str | None:
+    """The Redis broker the tests use, when CELERY_BROKER_URL points at one that answers."""
+    url = os.environ.get("CELERY_BROKER_URL", "")
+    if not url.startswith("redis://"):
+        return None
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), 1):
+            return url
+    except OSError:
+        return None
+
+
+@pytest.fixture
+def require_postgres() -> None:
+    """Only on PostgreSQL (e.g. SKIP LOCKED, concurrent transitions)."""
+    if connection.vendor != "postgresql":
+        skip_or_fail("the tests are not running on PostgreSQL (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis() -> str:
+    """The Redis URL, or skip/fail."""
+    url = redis_url()
+    if url is None:
+        skip_or_fail("no Redis broker (set CELERY_BROKER_URL=redis://127.0.0.1:6379/0)")
+    return url  # type: ignore[return-value]
+
+
+def make_user(username: str, *, global_role: str = "") -> User:
+    """A user with password 'pw'."""
+    return User.objects.create_user(username=username, password="pw", global_role=global_role,
+                                    is_superuser=global_role == GlobalRole.ADMIN,
+                                    is_staff=global_role == GlobalRole.ADMIN)
+
+
+@pytest.fixture
+def team(db: Any) -> Team:
+    return Team.objects.create(name="Acme", slug="acme")
+
+
+@pytest.fixture
+def users(db: Any) -> dict[str, User]:
+    """creator, reviewer, owner (of ``project``), auditor, admin and an outsider."""
+    return {
+        "creator": make_user("cara"),
+        "reviewer": make_user("rui"),
+        "owner": make_user("olga"),
+        "auditor": make_user("audrey", global_role=GlobalRole.AUDITOR),
+        "admin": make_user("adam", global_role=GlobalRole.ADMIN),
+        "outsider": make_user("otto"),
+    }
+
+
+def _project(team: Team, slug: str, members: dict[str, tuple[User, str]]) -> Project:
+    from assay.studio.models import Membership
+
+    project = Project.objects.create(team=team, name=slug.title(), slug=slug)
+    for user, role in members.values():
+        Membership.objects.create(project=project, user=user, role=role)
+    return project
+
+
+@pytest.fixture
+def project(team: Team, users: dict[str, User]) -> Project:
+    return _project(team, "launch", {
+        "creator": (users["creator"], ProjectRole.CREATOR),
+        "reviewer": (users["reviewer"], ProjectRole.REVIEWER),
+        "owner": (users["owner"], ProjectRole.OWNER),
+    })
+
+
+@pytest.fixture
+def other_project(team: Team, users: dict[str, User]) -> Project:
+    """A project where the outsider creates and our creator is only a reviewer."""
+    return _project(team, "secret", {
+        "outsider": (users["outsider"], ProjectRole.CREATOR),
+        "creator": (users["creator"], ProjectRole.REVIEWER),
+    })
+
+
+def make_template(project: Project, user: User, *, generator: str = "dummy-echo",
+                  text: str = "Write about {{ product }} for {{ audience }}.",
+                  slug: str = "blurb", **defaults: Any) -> PromptTemplate:
+    """A template through the real service (so versions and labels are right)."""
+    from assay.studio.services.prompts import create_template
+
+    return create_template(
+        project, user, name=slug.title(), slug=slug, text=text,
+        variables=[{"name": "product", "required": True},
+                   {"name": "audience", "required": False, "default": "everyone"}],
+        generator_id=generator, default_parameters=defaults or None,
+    )
+
+
+@pytest.fixture
+def template(project: Project, users: dict[str, User]) -> PromptTemplate:
+    return make_template(project, users["owner"])

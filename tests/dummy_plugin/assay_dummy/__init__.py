@@ -1,0 +1,1 @@
+"""A dummy Assay plugin, installed as a real distribution by `make test`."""

@@ -1,0 +1,180 @@
+"""Plugin discovery: real entry points, broken plugins isolated, strict mode, hooks."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from assay.plugins import hookspecs
+from assay.plugins.manager import PluginLoadError, build_plugins
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def make_distribution(root: Path, dist: str, module: str, source: str, version: str = "9.9"
+                      ) -> Path:
+    """A real installed-looking distribution (dist-info with entry_points.txt) on a path."""
+    (root / f"{module}.py").write_text(textwrap.dedent(source))
+    info = root / f"{dist.replace('-', '_')}-{version}.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n")
+    (info / "entry_points.txt").write_text(f"[assay]\n{dist} = {module}\n")
+    return root
+
+
+@pytest.fixture
+def broken_site(tmp_path, monkeypatch):
+    """Three extra plugins on sys.path: one raises on import, one needs API 2, one is fine."""
+    make_distribution(tmp_path, "broken-plugin", "broken_plugin_mod",
+                      "raise RuntimeError('this plugin is broken on purpose')\n")
+    make_distribution(tmp_path, "future-plugin", "future_plugin_mod", """
+        ASSAY_API = ">=2"
+        from assay import hookimpl
+
+        @hookimpl
+        def register_generators():
+            return []
+    """)
+    make_distribution(tmp_path, "typo-plugin", "typo_plugin_mod", """
+        from assay import hookimpl
+
+        @hookimpl
+        def register_generatorz():
+            return []
+    """)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return tmp_path
+
+
+def test_installed_distributions_are_discovered_through_entry_points():
+    plugins = build_plugins(strict=True)
+    by_name = {s.name: s for s in plugins.statuses}
+    dummy = by_name["dummy"]
+    assert dummy.distribution == "assay-dummy-plugin" and dummy.version == "0.3.0"
+    assert dummy.status == "ok" and "register_generators" in dummy.hooks
+    assert plugins.generator("dummy-echo") is not None
+    assert plugins.generator_plugin["dummy-echo"] == "dummy"
+    assert by_name["text_transformers"].generators == ["text-transformers"]
+
+
+def test_a_broken_plugin_is_listed_with_its_error_and_the_others_still_work(broken_site):
+    plugins = build_plugins(strict=False)
+    by_name = {s.name: s for s in plugins.statuses}
+    assert by_name["broken-plugin"].status == "failed"
+    assert "broken on purpose" in by_name["broken-plugin"].error
+    assert by_name["future-plugin"].status == "incompatible"
+    assert "needs Assay plugin API >=2" in by_name["future-plugin"].error
+    assert by_name["typo-plugin"].status == "failed"
+    assert "register_generatorz" in by_name["typo-plugin"].error
+    assert by_name["dummy"].status == "ok"
+    assert plugins.generator("dummy-echo") is not None
+
+
+def test_strict_mode_raises_on_the_first_broken_plugin(broken_site):
+    with pytest.raises(PluginLoadError, match="broken-plugin"):
+        build_plugins(strict=True)
+
+
+def test_plugins_command_lists_every_plugin_with_status(broken_site):
+    env = {"PYTHONPATH": str(broken_site), "DJANGO_SETTINGS_MODULE": "assay.test_settings",
+           "PATH": "/usr/bin:/bin"}
+    result = subprocess.run([sys.executable, "manage.py", "plugins", "--json"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert rows["broken-plugin"]["status"] == "failed"
+    assert "broken on purpose" in rows["broken-plugin"]["error"]
+    assert rows["dummy"]["status"] == "ok" and rows["dummy"]["version"] == "0.3.0"
+    text = subprocess.run([sys.executable, "manage.py", "plugins"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=120).stdout
+    assert "broken-plugin" in text and "error: RuntimeError: this plugin is broken" in text
+
+
+def test_duplicate_generator_ids_are_refused():
+    import assay_dummy.plugin as first
+
+    class Copy:
+        from assay import hookimpl
+
+        @staticmethod
+        @hookimpl
+        def register_generators():
+            from assay_dummy.generator import DummyTextGenerator
+
+            class Impostor(DummyTextGenerator):
+                pass
+
+            return [Impostor]
+
+    plugins = build_plugins(strict=False, entry_points=[], extra=[("a", first), ("b", Copy)])
+    statuses = {s.name: s for s in plugins.statuses}
+    assert statuses["b"].status == "failed"
+    assert "already registered by plugin 'a'" in statuses["b"].error
+
+
+def test_a_hook_returning_the_wrong_type_is_refused():
+    class Bad:
+        from assay import hookimpl
+
+        @staticmethod
+        @hookimpl
+        def register_generators():
+            return ["not a class"]
+
+    plugins = build_plugins(strict=False, entry_points=[], extra=[("bad", Bad)])
+    assert plugins.statuses[0].status == "failed"
+    assert "not a Generator subclass" in plugins.statuses[0].error
+
+
+# --- one test per hook, named after it ------------------------------------------------
+
+def test_hook_register_generators():
+    plugins = build_plugins(strict=True)
+    results = plugins.pm.hook.register_generators()
+    ids = {cls.id for result in results for cls in result}
+    assert {"dummy-echo", "text-transformers"} <= ids
+
+
+def test_hook_register_checks():
+    class WithCheck:
+        from assay import Check, hookimpl
+
+        class Length(Check):
+            id = "length"
+
+            def run(self, asset, context):
+                return {"status": "pass"}
+
+        @staticmethod
+        @hookimpl
+        def register_checks():
+            return [WithCheck.Length]
+
+    plugins = build_plugins(strict=True, entry_points=[], extra=[("c", WithCheck)])
+    assert plugins.checks == {"length": WithCheck.Length}
+
+
+def test_hook_build_demo_models(tmp_path):
+    plugins = build_plugins(strict=True)
+    impls = {impl.plugin_name for impl in plugins.pm.hook.build_demo_models.get_hookimpls()}
+    assert "text_transformers" in impls
+
+
+def test_every_hookspec_has_a_test_named_after_it():
+    names = [n for n in dir(hookspecs) if callable(getattr(hookspecs, n))
+             and hasattr(getattr(hookspecs, n), "assay_spec")]
+    source = Path(__file__).read_text()
+    assert names, "no hookspecs found"
+    for name in names:
+        assert f"def test_hook_{name}(" in source, f"hook {name} has no test_hook_{name}"
+
+
+def test_the_entry_point_group_is_assay():
+    groups = {ep.name for ep in importlib.metadata.entry_points(group="assay")}
+    assert {"dummy", "text_transformers"} <= groups
