@@ -61,6 +61,26 @@ def require_redis() -> str:
     return url  # type: ignore[return-value]
 
 
+@pytest.fixture
+def use_broker(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Point this process's Celery app at another broker for one test."""
+    from assay.celery import app
+
+    original = (app.conf.broker_url, app.conf.broker_transport_options)
+
+    def _use(url: str, options: dict[str, Any] | None = None) -> None:
+        # Celery reads CELERY_BROKER_URL from the environment before its own config.
+        monkeypatch.setenv("CELERY_BROKER_URL", url)
+        app.conf.broker_url = url
+        app.conf.broker_transport_options = options if options is not None else {
+            "visibility_timeout": 3600, "max_retries": 1, "socket_connect_timeout": 1}
+        app.close()  # drops the connection pool bound to the old URL
+        app.amqp._producer_pool = None
+
+    yield _use
+    _use(*original)
+
+
 def make_user(username: str, *, global_role: str = "") -> User:
     """A user with password 'pw'."""
     return User.objects.create_user(username=username, password="pw", global_role=global_role,

@@ -6,6 +6,8 @@ register("accounts.user.logged_in", "Signed in", "A user signed in to the portal
 register("accounts.user.logged_out", "Signed out", "A user signed out of the portal.")
 register("accounts.user.login_failed", "Sign-in failed", "Wrong credentials were given.")
 register("accounts.user.created", "User created", "A user account was created.")
+register("accounts.user.changed", "User changed",
+         "An admin changed a user's account (role, activity, details).")
 register("accounts.token.issued", "API token issued", "An API token was created for a user.")
 register("accounts.team.created", "Team created", "A team was created.")
 register("studio.project.created", "Project created", "A project was created in a team.")
@@ -27,3 +29,5 @@ register("studio.generation.requeued", "Generation re-sent",
          "The sweeper sent a queued or abandoned job to the broker again.")
 register("studio.asset.created", "Asset stored", "A generated output was stored as an asset.")
 register("generation.models.built", "Demo models built", "Local demo models were built.")
+register("generation.model.registered", "Model registered",
+         "A model was registered or re-pinned in the model registry.")

@@ -18,6 +18,7 @@ from assay.plugins.contracts import (
     RequestResult,
 )
 from assay.plugins.hookspecs import hookimpl
+from assay.plugins.pinning import folder_revision
 
 __all__ = (
     "PLUGIN_API_VERSION",
@@ -31,5 +32,6 @@ __all__ = (
     "Param",
     "Progress",
     "RequestResult",
+    "folder_revision",
     "hookimpl",
 )

@@ -57,6 +57,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ASSAY_JOB_LEASE_SECONDS", "60",
             "How long a running job's claim lasts without a heartbeat before another "
             "delivery may take it over."),
+    Setting("ASSAY_BATCH_MAX_JOBS", "16",
+            "Most jobs one batched model call may serve (PostgreSQL; capped by each "
+            "generator's own maximum)."),
+    Setting("ASSAY_BATCH_WINDOW_MS", "50",
+            "How long a worker waits for more compatible jobs before running a batch "
+            "that is not full."),
     Setting("ASSAY_SWEEP_INTERVAL_SECONDS", "30", "How often the sweeper runs (Celery beat)."),
     Setting("ASSAY_SWEEP_STALE_SECONDS", "120",
             "A job queued this long without starting is sent to the broker again."),

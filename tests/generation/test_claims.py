@@ -64,7 +64,7 @@ def test_a_worker_that_lost_its_claim_stores_nothing(job):
     job_obj, token = claim(str(job.pk), "w1")
     # Another delivery took the job over meanwhile (as after a lapsed lease).
     GenerationJob.objects.filter(pk=job.pk).update(claim_token="someone-else")
-    execute(job_obj, token)
+    execute([(job_obj, token)])
     job.refresh_from_db()
     assert job.status == "running" and not Asset.objects.filter(job=job).exists()
 

@@ -69,26 +69,6 @@ def private_redis(tmp_path):
     server.stop()
 
 
-@pytest.fixture
-def use_broker(monkeypatch):
-    """Point this process's Celery app at another broker for one test."""
-    from assay.celery import app
-
-    original = app.conf.broker_url
-
-    def _use(url: str) -> None:
-        # Celery reads CELERY_BROKER_URL from the environment before its own config.
-        monkeypatch.setenv("CELERY_BROKER_URL", url)
-        app.conf.broker_url = url
-        app.conf.broker_transport_options = {"visibility_timeout": 3600, "max_retries": 1,
-                                             "socket_connect_timeout": 1}
-        app.close()  # drops the connection pool bound to the old URL
-        app.amqp._producer_pool = None
-
-    yield _use
-    _use(original)
-
-
 @pytest.mark.django_db(transaction=True)
 def test_broker_down_at_submit_then_back(users, project, template, private_redis, use_broker,
                                          worker_env, tmp_path):

@@ -1,7 +1,13 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
 from assay.accounts.models import APIToken, Team, User
+from assay.core.admin_mixins import ReadOnlyAdmin
+from governance.audit.context import Actor
+from governance.audit.services import record
 
 
 @admin.register(User)
@@ -11,13 +17,20 @@ class AssayUserAdmin(UserAdmin):
     fieldsets = (*UserAdmin.fieldsets, ("Assay", {"fields": ("global_role",)}))
     list_display = ("username", "email", "global_role", "is_active")
 
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        """Admin edits of users are state changes too: record which fields changed."""
+        super().save_model(request, obj, form, change)
+        record("accounts.user.changed" if change else "accounts.user.created", target=obj,
+               actor=Actor.for_user(request.user),
+               data={"fields": sorted(form.changed_data)})
+
 
 @admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
+class TeamAdmin(ReadOnlyAdmin):
     list_display = ("name", "slug", "created_at")
 
 
 @admin.register(APIToken)
-class APITokenAdmin(admin.ModelAdmin):
+class APITokenAdmin(ReadOnlyAdmin):
     list_display = ("name", "user", "prefix", "expires_at", "revoked_at", "last_used_at")
     readonly_fields = ("digest", "prefix")

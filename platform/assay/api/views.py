@@ -20,7 +20,7 @@ from assay.studio.models import Asset, GenerationJob, Project, PromptTemplate
 from assay.studio.services.jobs import cancel_job, submit_generation
 
 _SUBMIT_FIELDS = ("project", "prompt_version", "template", "label", "version", "variables",
-                  "generator", "parameters")
+                  "generator", "parameters", "model", "parent_asset")
 
 
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -16,7 +16,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from assay.studio.choices import JobStatus
@@ -76,6 +76,44 @@ def claim(job_id: str, worker: str) -> tuple[GenerationJob, str] | None:
         record("studio.generation.started", target=job,
                data={"attempt": job.attempts, "worker": worker, "recovered_from": previous})
         return job, token
+
+
+def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: float
+                     ) -> list[tuple[GenerationJob, str]]:
+    """Claim up to ``limit`` more queued jobs that can share ``job``'s batched call.
+
+    PostgreSQL only: ``SELECT … FOR UPDATE SKIP LOCKED`` lets several workers pick from
+    the same queue of compatible jobs without waiting on each other or taking the same
+    row. When fewer than ``limit`` are waiting, it keeps looking for up to ``window``
+    seconds, trading a little latency for a fuller batch. Each companion gets its own
+    claim token and attempt, exactly as if its own message had been delivered (that
+    message, when it comes, finds the job claimed and does nothing).
+    """
+    if limit <= 0 or not job.batch_key or connection.vendor != "postgresql":
+        return []
+    claimed: list[tuple[GenerationJob, str]] = []
+    deadline = time.monotonic() + window
+    while True:
+        with transaction.atomic():
+            rows = list(
+                GenerationJob.objects.select_for_update(skip_locked=True)
+                .filter(status=JobStatus.QUEUED, batch_key=job.batch_key, cancel_requested=False)
+                .order_by("queued_at")[: limit - len(claimed)]
+            )
+            now = timezone.now()
+            for other in rows:
+                token = uuid.uuid4().hex
+                if transition(other, JobStatus.RUNNING, started_at=now, claim_token=token,
+                              claimed_by=worker[:200], lease_expires_at=now + _lease(),
+                              attempts=other.attempts + 1):
+                    with audit_context(correlation_id=other.correlation_id, actor=WORKER_ACTOR):
+                        record("studio.generation.started", target=other, data={
+                            "attempt": other.attempts, "worker": worker,
+                            "batched_with": str(job.pk)})
+                    claimed.append((other, token))
+        if len(claimed) >= limit or time.monotonic() >= deadline:
+            return claimed
+        time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
 
 class Heartbeat:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assay.generation.cache import ModelCache
-from assay.generation.claims import WORKER_ACTOR, Heartbeat, claim
+from assay.generation.claims import WORKER_ACTOR, Heartbeat, claim, claim_companions
 from assay.generation.devices import DeviceChoice, choose_device, configure_cpu_threads
 from assay.generation.storage import store_outputs
 from assay.plugins.contracts import (
@@ -84,66 +85,106 @@ def model_cache() -> ModelCache:
 
 
 def run_job(job_id: str, *, worker: str) -> str | None:
-    """Claim and run one job; returns its final status, or None when it was not ours."""
+    """Claim and run one job (plus compatible queued jobs, batched); returns its status.
+
+    None means the job was not this delivery's to run (a duplicate, or already finished).
+    """
     claimed = claim(job_id, worker)
     if claimed is None:
         return None
     job, token = claimed
-    with audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR):
-        return execute(job, token)
-
-
-def execute(job: GenerationJob, token: str) -> str:
-    """Run a claimed job's generator and finish the job, whatever happens."""
+    batch = [claimed]
     generator_cls = get_plugins().generator(job.generator_id)
+    if generator_cls is not None and generator_cls.max_batch_size > 1:
+        limit = min(generator_cls.max_batch_size, settings.ASSAY_BATCH_MAX_JOBS) - 1
+        batch += claim_companions(job, worker, limit=limit,
+                                  window=settings.ASSAY_BATCH_WINDOW_MS / 1000)
+    execute(batch)
+    job.refresh_from_db(fields=["status"])
+    return job.status
+
+
+def execute(batch: list[tuple[GenerationJob, str]]) -> None:
+    """Run claimed jobs that share a generator and model in one call, then finish each.
+
+    Every job ends succeeded, failed or cancelled on its own: a cancelled job in a batch
+    ends cancelled while the others succeed.
+    """
+    first = batch[0][0]
+    generator_cls = get_plugins().generator(first.generator_id)
     if generator_cls is None:
-        return _finish_failed(job, token, f"The generator {job.generator_id!r} is not installed "
-                              "on this worker (check `manage.py plugins`).")
-    request = GenerationRequest(job_id=str(job.pk), prompt=job.rendered_prompt,
-                                parameters=dict(job.parameters), seed=int(job.seed))
-    claims = [(str(job.pk), token)]
+        for job, token in batch:
+            _finish_failed(job, token, f"The generator {job.generator_id!r} is not installed "
+                           "on this worker (check `manage.py plugins`).")
+        return
+    requests = [_request(job) for job, _ in batch]
+    claims = [(str(job.pk), token) for job, token in batch]
     started = time.perf_counter()
     try:
         with Heartbeat(claims) as heartbeat:
             device = worker_device()
-            generator = model_cache().get(generator_cls, ModelRef.from_dict(job.model_ref),
+            generator = model_cache().get(generator_cls, ModelRef.from_dict(first.model_ref),
                                           device.device, device.dtype)
             gen_started = time.perf_counter()
-            results = generator.generate([request], JobProgress(claims, heartbeat))
+            results = generator.generate(requests, JobProgress(claims, heartbeat))
             gen_seconds = time.perf_counter() - gen_started
     except GenerationCancelled:
-        return _finish_cancelled(job, token)
+        for job, token in batch:
+            _finish_cancelled(job, token)
+        return
     except Exception as exc:
-        log.exception("job %s failed", job.pk)
-        return _finish_failed(job, token, f"{type(exc).__name__}: {exc}")
-    if len(results) != 1:
-        return _finish_failed(job, token, f"The generator returned {len(results)} results for "
-                              "1 request (a plugin bug).")
-    result = results[0]
-    job.refresh_from_db(fields=["cancel_requested"])
-    if result.cancelled or job.cancel_requested:
-        return _finish_cancelled(job, token)
-    usage = _usage(result, wall=time.perf_counter() - started, generate=gen_seconds,
-                   device=device.device)
-    return _finish_succeeded(job, token, result, usage, generator.model_info())
+        log.exception("batch of %d starting with job %s failed", len(batch), first.pk)
+        for job, token in batch:
+            _finish_failed(job, token, f"{type(exc).__name__}: {exc}")
+        return
+    if len(results) != len(batch):
+        for job, token in batch:
+            _finish_failed(job, token, f"The generator returned {len(results)} results for "
+                           f"{len(batch)} requests (a plugin bug).")
+        return
+    wall = time.perf_counter() - started
+    cancelled = set(GenerationJob.objects.filter(
+        pk__in=[job.pk for job, _ in batch], cancel_requested=True).values_list("pk", flat=True))
+    for (job, token), result in zip(batch, results, strict=True):
+        if result.cancelled or job.pk in cancelled:
+            _finish_cancelled(job, token)
+            continue
+        usage = _usage(result, wall=wall, generate=gen_seconds / len(batch),
+                       device=device.device, batch_size=len(batch))
+        _finish_succeeded(job, token, result, usage, generator.model_info())
 
 
-def _usage(result: RequestResult, *, wall: float, generate: float, device: str
-           ) -> dict[str, Any]:
-    usage: dict[str, Any] = {key: value for key, value in result.usage.items()}
+def _request(job: GenerationJob) -> GenerationRequest:
+    inputs: dict[str, bytes] = {}
+    if job.parent_asset_id:
+        inputs["init_image"] = job.parent_asset.read_bytes()
+    return GenerationRequest(job_id=str(job.pk), prompt=job.rendered_prompt,
+                             parameters=dict(job.parameters), seed=int(job.seed), inputs=inputs)
+
+
+def _usage(result: RequestResult, *, wall: float, generate: float, device: str,
+           batch_size: int) -> dict[str, Any]:
+    """Counters for one job; a batch's model time is shared out evenly among its jobs."""
+    usage: dict[str, Any] = dict(result.usage)
     usage["outputs"] = len(result.outputs)
     usage["images"] = sum(1 for o in result.outputs if o.kind == "image")
     usage["wall_seconds"] = round(wall, 4)
     usage["generate_seconds"] = round(generate, 4)
     usage["accelerator_seconds"] = round(generate, 4) if device != "cpu" else 0.0
     usage["device"] = device
+    usage["batch_size"] = batch_size
     return usage
+
+
+def _job_scope(job: GenerationJob) -> AbstractContextManager[object]:
+    """Events about a job carry the correlation id of the request that submitted it."""
+    return audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR)
 
 
 def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                       usage: dict[str, Any], model_info: dict[str, Any]) -> str:
     try:
-        with transaction.atomic():
+        with _job_scope(job), transaction.atomic():
             assets = store_outputs(job, result.outputs)
             if not transition(job, JobStatus.SUCCEEDED, expected_token=token, progress=100,
                               finished_at=timezone.now(), usage=usage,
@@ -160,7 +201,7 @@ def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
 
 
 def _finish_failed(job: GenerationJob, token: str, error: str) -> str:
-    with transaction.atomic():
+    with _job_scope(job), transaction.atomic():
         if transition(job, JobStatus.FAILED, expected_token=token, finished_at=timezone.now(),
                       error=error[:4000]):
             record("studio.generation.failed", target=job, data={"error": error[:4000]})
@@ -168,7 +209,7 @@ def _finish_failed(job: GenerationJob, token: str, error: str) -> str:
 
 
 def _finish_cancelled(job: GenerationJob, token: str) -> str:
-    with transaction.atomic():
+    with _job_scope(job), transaction.atomic():
         if transition(job, JobStatus.CANCELLED, expected_token=token,
                       finished_at=timezone.now()):
             record("studio.generation.cancelled", target=job, data={"while": "running"})

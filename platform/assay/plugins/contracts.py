@@ -225,7 +225,19 @@ class Generator(abc.ABC):
                 clean[name] = value
             elif param.default is not None:
                 clean[name] = param.default
+        if not errors:
+            errors.update(cls.extra_validation(clean))
         return clean, errors
+
+    @classmethod
+    def extra_validation(cls, params: dict[str, Any]) -> dict[str, str]:
+        """Rules one Param cannot express (e.g. width a multiple of 8); errors by name."""
+        return {}
+
+    @classmethod
+    def batch_signature(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """The parameter values two requests must share to run in one batched call."""
+        return {key: params.get(key) for key in cls.batch_keys}
 
     def __init__(self) -> None:
         self.model_ref: ModelRef | None = None

@@ -34,6 +34,13 @@ class GenerationJob(models.Model):
     parameters = models.JSONField(default=dict)
     seed = models.BigIntegerField()
     queue = models.CharField(max_length=60)
+    #: Jobs with equal keys (generator, model, batch-relevant parameters, mode) can share
+    #: one batched model call; see assay.generation.batching.
+    batch_key = models.CharField(max_length=64, blank=True)
+    parent_asset = models.ForeignKey(
+        "studio.Asset", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The init image of an image-to-image job (recorded as the output's parent).",
+    )
 
     status = models.CharField(
         max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
@@ -60,7 +67,10 @@ class GenerationJob(models.Model):
 
     class Meta:
         ordering = ("-queued_at",)
-        indexes = [models.Index(fields=("status", "last_sent_at"))]
+        indexes = [
+            models.Index(fields=("status", "last_sent_at")),
+            models.Index(fields=("status", "batch_key", "queued_at")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.generator_id} job {str(self.id)[:8]}"

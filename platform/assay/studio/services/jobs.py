@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 import uuid
 from functools import partial
@@ -14,9 +16,11 @@ from django.utils import timezone
 from assay.accounts.choices import Capability
 from assay.core.exceptions import Conflict, InvalidInput, NotFound
 from assay.generation.dispatch import send_job
+from assay.generation.registry import choose_model
+from assay.plugins.contracts import Generator, ModelRef
 from assay.plugins.manager import get_plugins
 from assay.studio.choices import JobStatus
-from assay.studio.models import GenerationJob
+from assay.studio.models import Asset, GenerationJob
 from assay.studio.rendering import render
 from assay.studio.services.projects import require_capability
 from assay.studio.services.prompts import resolve_version
@@ -36,11 +40,15 @@ def submit_generation(
     version: Any = None,
     generator: str | None = None,
     parameters: dict[str, Any] | None = None,
+    model: str | None = None,
+    parent_asset: Any = None,
 ) -> GenerationJob:
     """Validate a generation request, write the job and its audit event, queue it.
 
     Checks, in order: the user's role in the project, the prompt version, the generator
-    and the parameters against its schema, then renders the prompt in the sandbox. The
+    and the parameters against its schema, the model (registered and allowed in this
+    project), the parent asset of an image-to-image job (same project), then renders the
+    prompt in the sandbox. The
     job row and the ``studio.generation.submitted`` event commit together; the Celery
     task is sent only after that commit (the row is the outbox: if the broker is down the
     job stays queued and the sweeper sends it later).
@@ -81,27 +89,61 @@ def submit_generation(
     rendered = render(prompt.text, prompt.variables, variables or {},
                       max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
                       max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
-    model = generator_cls.default_model(str(settings.ASSAY_MODELS_DIR))
-    if model is None:
-        raise InvalidInput(f"Generator {generator_id} has no model configured.",
-                           errors={"model": ["no model available"]})
+    model_ref = choose_model(found, generator_cls, model, str(settings.ASSAY_MODELS_DIR))
+    parent = _parent_asset(found, generator_cls, parent_asset)
+    batch_key = _batch_key(generator_cls, model_ref, clean, parent is not None)
     with audit_context() as ctx, transaction.atomic():
         job = GenerationJob.objects.create(
             project=found, prompt_version=prompt, variables=variables or {},
             rendered_prompt=rendered, modality=prompt.modality, generator_id=generator_id,
             generator_version=generator_cls.version,
             plugin_name=plugins.generator_plugin.get(generator_id, ""),
-            model_ref=model.as_dict(), parameters=clean, seed=clean["seed"],
-            queue=generator_cls.queue, requested_by=user,
+            model_ref=model_ref.as_dict(), parameters=clean, seed=clean["seed"],
+            queue=generator_cls.queue, requested_by=user, batch_key=batch_key,
+            parent_asset=parent,
             correlation_id=ctx.correlation_id,
         )
         record("studio.generation.submitted", target=job, actor=actor_for(user), data={
             "generator": generator_id, "prompt_version": prompt.pk,
             "template": prompt.template.slug, "version": prompt.number,
-            "parameters": clean, "queue": job.queue,
+            "parameters": clean, "queue": job.queue, "model": model_ref.as_dict(),
+            "parent_asset": str(parent.pk) if parent else None,
         })
         transaction.on_commit(partial(send_job, job.pk))
     return job
+
+
+def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Asset | None:
+    """The init image of an image-to-image job: an image asset of the same project."""
+    if ref in (None, ""):
+        return None
+    if generator_cls.modality != "image":
+        raise InvalidInput(f"Generator {generator_cls.id} does not take a parent asset.",
+                           errors={"parent_asset": ["only image generators take one"]})
+    try:
+        key = uuid.UUID(str(ref))
+    except ValueError:
+        raise InvalidInput(f"{ref!r} is not an asset id.",
+                           errors={"parent_asset": ["not an asset id"]}) from None
+    parent = Asset.objects.filter(pk=key, project=project).first()
+    if parent is None:
+        raise InvalidInput(f"The parent asset must be an asset of project {project.slug}.",
+                           errors={"parent_asset": ["not an asset of this project"]})
+    if parent.kind != "image":
+        raise InvalidInput("The parent asset must be an image.",
+                           errors={"parent_asset": [f"is {parent.kind}, not an image"]})
+    return parent
+
+
+def _batch_key(generator_cls: type[Generator], model: ModelRef, params: dict[str, Any],
+               has_inputs: bool) -> str:
+    """Equal for jobs that one batched model call can serve together."""
+    signature = {"generator": generator_cls.id, "version": generator_cls.version,
+                 "model": [model.source, model.revision],
+                 "params": generator_cls.batch_signature(params),
+                 "mode": "with-inputs" if has_inputs else "plain"}
+    return hashlib.sha256(json.dumps(signature, sort_keys=True, default=str).encode()
+                          ).hexdigest()
 
 
 def get_job(user: Any, job_id: Any) -> GenerationJob:

@@ -1,0 +1,1 @@
+"""The web portal for creators (and later reviewers and owners)."""

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from assay.core.admin_mixins import ReadOnlyAdmin
+from assay.studio.models import Asset, GenerationJob, Membership, Project, PromptTemplate
+
+
+@admin.register(Project)
+class ProjectAdmin(ReadOnlyAdmin):
+    list_display = ("name", "slug", "team", "created_at")
+
+
+@admin.register(Membership)
+class MembershipAdmin(ReadOnlyAdmin):
+    list_display = ("project", "user", "role")
+
+
+@admin.register(PromptTemplate)
+class PromptTemplateAdmin(ReadOnlyAdmin):
+    list_display = ("name", "project", "created_at")
+
+
+@admin.register(GenerationJob)
+class GenerationJobAdmin(ReadOnlyAdmin):
+    list_display = ("id", "project", "generator_id", "status", "progress", "attempts",
+                    "queued_at")
+    list_filter = ("status", "generator_id")
+
+
+@admin.register(Asset)
+class AssetAdmin(ReadOnlyAdmin):
+    list_display = ("id", "project", "kind", "media_type", "byte_size", "sha256", "created_at")

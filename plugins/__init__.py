@@ -1,0 +1,1 @@
+"""First-party Assay plugins, registered through the same entry points as third-party ones."""

@@ -1,0 +1,568 @@
+"""Text-to-image and image-to-image with Stable Diffusion pipelines from ``diffusers``.
+
+The platform promises that a job's seed reproduces its image byte for byte, whether the
+job ran alone or batched with others. A plain batched diffusers call does not keep that
+promise: CPU and GPU kernels pick different blockings for different batch sizes, and the
+last-ulp differences flip a few pixel values once images are 128 px or larger (measured
+here: 1 pixel at 128 px, ~400 at 512 px). So every batch still goes through one pipeline
+call (one scheduler loop, one progress stream, one cancellation point), but:
+
+- every image has its own ``torch.Generator`` (image k of a request seeded seed + k), so
+  its initial noise never depends on its neighbours;
+- prompts are encoded one at a time and handed over as embeddings, init images are
+  encoded and VAE outputs decoded one image at a time;
+- the UNet runs image by image inside the call (``batch_invariant``): an image's
+  unconditional and conditional rows go in one freshly allocated tensor, of the same
+  shape and values as in an unbatched run.
+
+The result is byte-identical PNGs alone or batched. Set ``batch_invariant = False`` on a
+subclass to batch the UNet's tensors instead (more throughput on a large GPU, at the cost
+of rare one-level pixel differences between a batched and an unbatched run).
+
+torch, diffusers and Pillow are imported lazily: every web process imports this module to
+list and validate the generator's parameters and should not pay for the model stack.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from assay import (
+    GeneratedOutput,
+    GenerationRequest,
+    Generator,
+    ModelRef,
+    Param,
+    Progress,
+    RequestResult,
+    folder_revision,
+)
+
+if TYPE_CHECKING:
+    import torch
+
+DEMO_FOLDER = "demo-image"
+DEMO_NAME = "assay-demo-image"  # equal to demo_model.DEMO_NAME; kept here to avoid the import
+PNG = "image/png"
+#: Largest init image accepted for img2img, checked from the header before decoding: a
+#: small compressed file can declare a huge canvas (a decompression bomb).
+MAX_INIT_PIXELS = 4096 * 4096
+#: Formats an init image may have; Pillow's rarer decoders are not exposed to uploads.
+INIT_FORMATS = ("PNG", "JPEG", "WEBP")
+SIZE_MULTIPLE = 8
+
+
+@dataclass
+class _Job:
+    """One request's share of a pipeline call."""
+
+    index: int
+    request: GenerationRequest
+    params: dict[str, Any]
+    seeds: list[int]
+    rows: list[int] = field(default_factory=list)  # its images' positions in the call
+
+
+class DiffusersImageGenerator(Generator):
+    """Stable Diffusion text-to-image, and image-to-image when the job has an init image."""
+
+    id = "image-diffusers"
+    modality = "image"
+    version = "1.0"
+    queue = "gpu.image"
+    needs_gpu = False  # runs on CPU too, slowly for real models
+    max_batch_size = 8
+    # mode ("txt2img" or "img2img") is derived from the inputs, not a parameter: see
+    # mode_of(). strength decides the img2img schedule, which one call shares.
+    batch_keys = ("width", "height", "steps", "guidance", "strength", "mode")
+    description = (
+        "Images from a Stable Diffusion pipeline (diffusers); with a parent image, "
+        "image-to-image. The default is a tiny demo model built offline that draws noise "
+        "until a real model is registered."
+    )
+    parameters = (
+        Param(
+            "width",
+            int,
+            64,
+            minimum=64,
+            maximum=1024,
+            help="Image width in pixels, a multiple of 8.",
+        ),
+        Param(
+            "height",
+            int,
+            64,
+            minimum=64,
+            maximum=1024,
+            help="Image height in pixels, a multiple of 8.",
+        ),
+        Param("steps", int, 4, minimum=1, maximum=100, help="Denoising steps."),
+        Param(
+            "guidance",
+            float,
+            5.0,
+            minimum=0.0,
+            maximum=30.0,
+            help="How strongly the image follows the prompt; 1 or less turns guidance off.",
+        ),
+        Param(
+            "negative_prompt",
+            str,
+            "",
+            max_length=1000,
+            help="What the image should not show.",
+        ),
+        Param(
+            "strength",
+            float,
+            0.6,
+            minimum=0.05,
+            maximum=1.0,
+            help="Image-to-image only: how much of the parent image is repainted (1: all).",
+        ),
+        Param("num_images", int, 1, minimum=1, maximum=4, help="Images per job."),
+    )
+    #: Run the UNet one image at a time inside the batched call, so batching never
+    #: changes a single byte of an image (see the module docstring).
+    batch_invariant: ClassVar[bool] = True
+
+    @classmethod
+    def extra_validation(cls, params: dict[str, Any]) -> dict[str, str]:
+        """Width and height must be multiples of 8: the VAE works on 8x8 pixel cells."""
+        errors: dict[str, str] = {}
+        for name in ("width", "height"):
+            value = params.get(name)
+            if isinstance(value, int) and not isinstance(value, bool) and value % SIZE_MULTIPLE:
+                lower = value - value % SIZE_MULTIPLE
+                errors[name] = (
+                    f"must be a multiple of {SIZE_MULTIPLE} (got {value}; "
+                    f"try {lower} or {lower + SIZE_MULTIPLE})"
+                )
+        return errors
+
+    @staticmethod
+    def mode_of(request: GenerationRequest) -> str:
+        """The derived batch key ``mode``: img2img with an init image, else txt2img."""
+        return "img2img" if request.inputs.get("init_image") else "txt2img"
+
+    @classmethod
+    def default_model(cls, models_dir: str) -> ModelRef:
+        """The demo pipeline, built by ``plugins.image_diffusers.demo_model``."""
+        return ModelRef(source=str(Path(models_dir) / DEMO_FOLDER), revision=None, name=DEMO_NAME)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pipe: Any = None
+        self._img2img: Any = None
+        self._revision: str | None = None
+        self._licence = "unknown (see the model card)"
+        self._guided = False  # the running call uses classifier-free guidance
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def load(self, model_ref: ModelRef, device: str, dtype: str = "float32") -> None:
+        """Load the pipeline from a local folder, or a hub id at a pinned revision.
+
+        A local folder given with a revision must hash to it (``folder_revision``): the
+        revision recorded on a job then really names the weights that produced it.
+        """
+        import torch
+        from diffusers import DiffusionPipeline
+
+        from plugins.image_diffusers.demo_model import DEMO_LICENCE, read_stamp
+
+        torch_dtype = getattr(torch, dtype, None)
+        if not isinstance(torch_dtype, torch.dtype):
+            raise ValueError(f"unknown dtype {dtype!r}")
+        source = model_ref.source
+        kwargs: dict[str, Any] = {}
+        if _is_local(source):
+            folder = Path(source).expanduser()
+            if not folder.is_dir():
+                hint = (
+                    " (build it with plugins.image_diffusers.demo_model.build_demo_image_model)"
+                    if model_ref.name == DEMO_NAME
+                    else ""
+                )
+                raise FileNotFoundError(f"model folder {folder} does not exist{hint}")
+            actual = folder_revision(folder)
+            if model_ref.revision and model_ref.revision != actual:
+                raise ValueError(
+                    f"model folder {folder} has revision {actual}, "
+                    f"but {model_ref.revision} was pinned"
+                )
+            source, revision = str(folder), actual
+            stamp = read_stamp(folder)
+            if stamp is not None:
+                self._licence = str(stamp.get("licence", DEMO_LICENCE))
+            else:
+                self._licence = _licence_from_card(folder) or self._licence
+        else:
+            revision = model_ref.revision
+            if revision:
+                kwargs["revision"] = revision
+
+        pipe = DiffusionPipeline.from_pretrained(
+            source,
+            dtype=torch_dtype,
+            safety_checker=None,
+            feature_extractor=None,
+            requires_safety_checker=False,
+            **kwargs,
+        )
+        if not all(hasattr(pipe, name) for name in ("unet", "vae", "encode_prompt")):
+            raise ValueError(
+                f"{source} holds a {type(pipe).__name__}; "
+                "this generator runs Stable Diffusion (UNet + VAE) pipelines"
+            )
+        pipe.to(device)
+        pipe.set_progress_bar_config(disable=True)
+        if self.batch_invariant:
+            pipe.unet.forward = _per_image(pipe.unet.forward, lambda: self._guided)
+        self.pipe, self._img2img = pipe, None
+        self._revision = revision
+        self.model_ref, self.device, self.dtype = model_ref, device, dtype
+
+    def _image_to_image(self) -> Any:
+        """The img2img pipeline, built on first use from the loaded one (shares weights)."""
+        if self._img2img is None:
+            from diffusers import AutoPipelineForImage2Image
+
+            self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
+            self._img2img.set_progress_bar_config(disable=True)
+        return self._img2img
+
+    def model_info(self) -> dict[str, Any]:
+        """Source, the revision actually loaded (a folder hash for local models) and licence."""
+        ref = self.model_ref
+        return {
+            "source": ref.source if ref else None,
+            "revision": self._revision if ref else None,
+            "name": ref.name if ref else None,
+            "licence": self._licence,
+        }
+
+    def approximate_size_bytes(self) -> int:
+        """Bytes held by the UNet's, VAE's and text encoder's parameters and buffers."""
+        if self.pipe is None:
+            return 0
+        total = 0
+        for name in ("unet", "vae", "text_encoder"):
+            module = getattr(self.pipe, name, None)
+            if module is not None:
+                tensors = [*module.parameters(), *module.buffers()]
+                total += sum(t.numel() * t.element_size() for t in tensors)
+        return total
+
+    # -- generation ------------------------------------------------------------------------
+
+    def generate(self, batch: list[GenerationRequest], progress: Progress) -> list[RequestResult]:
+        """Run the batch as one pipeline call per shared setting (normally exactly one).
+
+        Requests cancelled before the start are left out; if every running request is
+        cancelled mid-way the call is interrupted; requests cancelled while others go on
+        finish with the batch and are returned cancelled, without outputs.
+        """
+        import torch
+
+        if self.pipe is None:
+            raise RuntimeError("load() must be called before generate()")
+        results: list[RequestResult | None] = [None] * len(batch)
+        groups: dict[tuple[Any, ...], list[_Job]] = {}
+        for index, request in enumerate(batch):
+            params = self._clean(request)
+            if progress.is_cancelled(index):  # cancelled while it waited in the queue
+                results[index] = RequestResult(outputs=[], cancelled=True)
+                continue
+            job = _Job(
+                index, request, params, [request.seed + k for k in range(params["num_images"])]
+            )
+            mode = self.mode_of(request)
+            key = (
+                params["width"],
+                params["height"],
+                params["steps"],
+                params["guidance"],
+                mode,
+                params["strength"] if mode == "img2img" else None,
+            )
+            # Normally one group: the batcher only puts equal batch_keys together. A mixed
+            # batch still works (one call per group) and gives the same bytes.
+            groups.setdefault(key, []).append(job)
+
+        with torch.inference_mode():
+            for jobs in groups.values():
+                for job, result in zip(jobs, self._run(jobs, progress), strict=True):
+                    results[job.index] = result
+        return [r for r in results if r is not None]
+
+    def _clean(self, request: GenerationRequest) -> dict[str, Any]:
+        """The request's parameters with defaults filled in; invalid ones are a bug upstream."""
+        known = {p.name for p in self.parameters}
+        params, errors = self.validate_parameters(
+            {k: v for k, v in request.parameters.items() if k in known}
+        )
+        errors.update(self.extra_validation(params))
+        if errors:  # validated at submission already
+            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
+        return params
+
+    def _run(self, jobs: list[_Job], progress: Progress) -> list[RequestResult]:
+        """One pipeline call for requests that share size, steps, guidance and mode."""
+        import torch
+
+        first = jobs[0].params
+        width, height, steps = first["width"], first["height"], first["steps"]
+        guidance = float(first["guidance"])
+        img2img = self.mode_of(jobs[0].request) == "img2img"
+        pipe = self._image_to_image() if img2img else self.pipe
+        device = self.pipe.unet.device
+        # The pipeline's own rule for classifier-free guidance (off for guidance <= 1).
+        cfg = guidance > 1.0 and getattr(pipe.unet.config, "time_cond_proj_dim", None) is None
+
+        # Text: each distinct (prompt, negative prompt) encoded alone, batch of one.
+        encoded: dict[tuple[str, str], tuple[torch.Tensor, torch.Tensor | None]] = {}
+        for job in jobs:
+            key = (job.request.prompt, str(job.params["negative_prompt"]))
+            if key not in encoded:
+                embeds, negative = self.pipe.encode_prompt(
+                    key[0], device, 1, cfg, negative_prompt=key[1] or None
+                )
+                encoded[key] = (embeds, negative if cfg else None)
+
+        counts = {len(job.seeds) for job in jobs}
+        per_prompt = counts.pop() if len(counts) == 1 else 1
+        embed_rows: list[torch.Tensor] = []
+        negative_rows: list[torch.Tensor] = []
+        generators: list[torch.Generator] = []
+        for job in jobs:
+            embeds, negative = encoded[(job.request.prompt, str(job.params["negative_prompt"]))]
+            repeat = 1 if per_prompt > 1 else len(job.seeds)  # else the pipeline repeats
+            embed_rows += [embeds] * repeat
+            if negative is not None:
+                negative_rows += [negative] * repeat
+            for seed in job.seeds:
+                job.rows.append(len(generators))
+                # CPU generators on every device: the same seed gives the same noise on GPU.
+                generators.append(torch.Generator("cpu").manual_seed(seed))
+
+        kwargs: dict[str, Any] = {
+            "prompt_embeds": torch.cat(embed_rows),
+            "negative_prompt_embeds": torch.cat(negative_rows) if negative_rows else None,
+            "num_images_per_prompt": per_prompt,
+            "width": width,
+            "height": height,
+            "guidance_scale": guidance,
+            "generator": generators,
+            "output_type": "latent",
+        }
+        denoise_steps = steps
+        if img2img:
+            strength = float(first["strength"])
+            kwargs["image"] = self._init_latents(jobs, generators, width, height)
+            kwargs["strength"] = strength
+            # diffusers runs int(steps × strength) steps and fails on 0: schedule the
+            # fewest steps (at least the ones asked for) that leave one to run.
+            steps = _img2img_schedule(steps, strength)
+            denoise_steps = min(int(steps * strength), steps)
+        kwargs["num_inference_steps"] = steps
+
+        indices = [job.index for job in jobs]
+        state = {"interrupted": False, "done": 0}
+
+        def on_step_end(
+            pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
+        ) -> dict[str, Any]:
+            total = max(1, int(getattr(pipeline, "num_timesteps", 0) or denoise_steps))
+            state["done"] = step + 1
+            for index in indices:
+                progress.update(index, min(1.0, (step + 1) / total))
+            if all(progress.is_cancelled(index) for index in indices):
+                pipeline._interrupt = True  # diffusers skips the remaining steps
+                state["interrupted"] = True
+            return tensors
+
+        self._guided = cfg
+        try:
+            latents = pipe(callback_on_step_end=on_step_end, **kwargs).images
+        finally:
+            self._guided = False
+        if state["interrupted"]:
+            usage = {"images": 0, "steps": state["done"]}
+            return [RequestResult(outputs=[], usage=dict(usage), cancelled=True) for _ in jobs]
+
+        results = []
+        for job in jobs:
+            if progress.is_cancelled(job.index):
+                results.append(
+                    RequestResult(outputs=[], usage={"images": 0, "steps": denoise_steps},
+                                  cancelled=True)
+                )
+                continue
+            outputs = [
+                GeneratedOutput(
+                    kind="image",
+                    media_type=PNG,
+                    data=self._decode_png(latents[row]),
+                    width=width,
+                    height=height,
+                    metadata={"seed": seed},
+                )
+                for row, seed in zip(job.rows, job.seeds, strict=True)
+            ]
+            progress.update(job.index, 1.0)
+            usage = {"images": len(outputs), "steps": denoise_steps}
+            results.append(RequestResult(outputs=outputs, usage=usage))
+        return results
+
+    def _init_latents(
+        self, jobs: list[_Job], generators: list[torch.Generator], width: int, height: int
+    ) -> torch.Tensor:
+        """Each image's init latents, encoded alone and sampled with its own generator.
+
+        This is what diffusers' img2img does per image; doing it here keeps every image's
+        tensors the same shape and allocation whatever the batch, and gives each image of
+        a request its own init latents in order.
+        """
+        import torch
+
+        pipe = self._image_to_image()
+        vae = pipe.vae
+        rows: list[torch.Tensor] = []
+        for job in jobs:
+            picture = _open_init_image(job.request.inputs["init_image"], width, height)
+            pixels = pipe.image_processor.preprocess(picture, height=height, width=width)
+            pixels = pixels.to(device=vae.device, dtype=vae.dtype)
+            for row in job.rows:
+                dist = vae.encode(pixels.clone()).latent_dist
+                rows.append(dist.sample(generator=generators[row]) * vae.config.scaling_factor)
+        return torch.cat(rows)
+
+    def _decode_png(self, latent: torch.Tensor) -> bytes:
+        """One image's latents to PNG bytes: decoded alone, saved without any metadata."""
+        vae = self.pipe.vae
+        sample = latent[None].clone() / vae.config.scaling_factor
+        image = vae.decode(sample, return_dict=False)[0]
+        picture = self.pipe.image_processor.postprocess(image, output_type="pil")[0]
+        buffer = io.BytesIO()
+        picture.save(buffer, format="PNG")  # no pnginfo, no timestamps: stable bytes
+        return buffer.getvalue()
+
+
+def _per_image(forward: Callable[..., Any], guided: Callable[[], bool]) -> Callable[..., Any]:
+    """Wrap a denoiser's forward so each image runs alone, in freshly allocated tensors.
+
+    With classifier-free guidance a pipeline stacks [unconditional rows, conditional
+    rows]; an image's two rows are gathered into one call of two, exactly the call an
+    unbatched run makes. Tensor arguments whose first dimension is the batch are split
+    the same way; the rest (timestep, configuration) is passed through. Outputs are put
+    back in place, in the structure the model returned (a tuple with
+    ``return_dict=False``, as pipelines call it, or the model's output dataclass).
+    """
+    import torch
+
+    def take(value: Any, rows: torch.Tensor, size: int) -> Any:
+        if isinstance(value, torch.Tensor) and value.ndim > 0 and value.shape[0] == size:
+            return value.index_select(0, rows.to(value.device))  # a new tensor
+        if isinstance(value, dict):
+            return {k: take(v, rows, size) for k, v in value.items()}
+        return value
+
+    @functools.wraps(forward)
+    def per_image(sample: torch.Tensor, *args: Any, **kwargs: Any) -> Any:
+        size = sample.shape[0]
+        images = size // 2 if guided() and size % 2 == 0 else size
+        merged: list[torch.Tensor] | None = None
+        template: Any = None
+        for image in range(images):
+            rows = torch.arange(image, size, images)  # [image] or [image, image + images]
+            out = forward(
+                take(sample, rows, size),
+                *(take(a, rows, size) for a in args),
+                **{k: take(v, rows, size) for k, v in kwargs.items()},
+            )
+            parts = list(out) if isinstance(out, tuple) else [out.sample]
+            if merged is None:
+                template = out
+                merged = [p.new_empty((size, *p.shape[1:])) for p in parts]
+            for target, part in zip(merged, parts, strict=True):
+                target[rows.to(part.device)] = part
+        assert merged is not None
+        if isinstance(template, tuple):
+            return tuple(merged)
+        return type(template)(sample=merged[0])
+
+    return per_image
+
+
+def _img2img_schedule(steps: int, strength: float) -> int:
+    """Fewest scheduled steps, at least ``steps``, for which img2img runs at least one.
+
+    diffusers runs ``int(steps * strength)`` denoising steps: 1 step at strength 0.6 would
+    run none and fail. This bumps the schedule (1 → 2 steps at 0.6) instead of refusing.
+    """
+    scheduled = steps
+    while int(scheduled * strength) < 1:
+        scheduled += 1
+    return scheduled
+
+
+def _open_init_image(data: bytes, width: int, height: int) -> Any:
+    """Decode an uploaded init image safely and resize it to the requested size.
+
+    The pixel count is checked from the header before anything is decoded, and Pillow's
+    own decompression-bomb warning is an error here, without changing the process-wide
+    ``Image.MAX_IMAGE_PIXELS`` other code in the worker relies on.
+    """
+    from PIL import Image, ImageOps
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            picture = Image.open(io.BytesIO(data), formats=INIT_FORMATS)
+        except Image.DecompressionBombError as error:
+            raise ValueError(f"init image refused: {error}") from None
+        except (OSError, Image.DecompressionBombWarning) as error:
+            raise ValueError(
+                f"init image is not a readable {'/'.join(INIT_FORMATS)} image: {error}"
+            ) from None
+        if picture.width * picture.height > MAX_INIT_PIXELS:
+            raise ValueError(
+                f"init image is {picture.width}x{picture.height} pixels; "
+                f"at most {MAX_INIT_PIXELS} pixels are accepted"
+            )
+        picture.load()
+    picture = ImageOps.exif_transpose(picture).convert("RGB")
+    if picture.size != (width, height):
+        picture = picture.resize((width, height), Image.Resampling.LANCZOS)
+    return picture
+
+
+def _is_local(source: str) -> bool:
+    """A filesystem path (existing or clearly meant as one) rather than a hub id."""
+    if source.startswith(("/", "./", "../", "~")) or os.path.isabs(source):
+        return True
+    return Path(source).is_dir()
+
+
+def _licence_from_card(folder: Path) -> str | None:
+    """The ``license:`` line of a model card's front matter, when the folder has one."""
+    try:
+        card = (folder / "README.md").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    if not card.startswith("---"):
+        return None
+    for line in card.split("\n---", 1)[0].splitlines()[1:]:
+        key, _, value = line.partition(":")
+        if key.strip() == "license" and value.strip():
+            return value.strip().strip("'\"")
+    return None

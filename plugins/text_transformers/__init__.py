@@ -1,0 +1,1 @@
+"""Text generation with Hugging Face transformers causal language models."""

@@ -1,0 +1,182 @@
+"""The portal in a real browser: sign in, generate, watch the job finish live over htmx.
+
+Headless Chromium from the Debian package, driven by Playwright's sync API. The job is run
+in this process by the real runtime (``run_job``) on a background thread, so the page's
+htmx polling is what shows the progress and the output; no broker is involved.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from assay.generation.runtime import run_job
+from assay.studio.models import GenerationJob
+from tests.conftest import make_template, skip_or_fail
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOT = "/tmp/assay-job.png"
+TIMEOUT_MS = 15_000
+JOB_URL = re.compile(r".*/jobs/([0-9a-f-]{36})/$")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """One headless Chromium for the module (each test gets its own context)."""
+    if not os.path.exists(CHROMIUM):
+        skip_or_fail(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("the playwright package is not installed")
+    # Playwright's sync API keeps an asyncio loop on this thread; Django would then refuse
+    # the test's own ORM calls as "async". They are plain sync calls, so allow them here.
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as p:
+            chromium = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            yield chromium
+            chromium.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh context (no cookies) with a readable viewport."""
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    context.set_default_timeout(TIMEOUT_MS)
+    pg = context.new_page()
+    yield pg
+    context.close()
+
+
+@pytest.fixture
+def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Record the on-commit broker send instead of publishing it."""
+    sent: list[Any] = []
+    monkeypatch.setattr("assay.studio.services.jobs.send_job", sent.append)
+    return sent
+
+
+def sign_in(page: Any, base_url: str, username: str) -> None:
+    """Through the real login form, as a person would."""
+    page.goto(f"{base_url}/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill("pw")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{base_url}/")
+
+
+def _run_in_background(job_id: str) -> threading.Thread:
+    def work() -> None:
+        try:
+            run_job(job_id, worker="browser-test")
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=work, name="browser-test-worker", daemon=True)
+    thread.start()
+    return thread
+
+
+def test_creator_generates_and_watches_the_job_finish(page, live_server, users, project,
+                                                      no_broker):
+    from playwright.sync_api import expect
+
+    make_template(project, users["owner"], steps=20, step_seconds=0.05)
+    base = live_server.url
+
+    sign_in(page, base, "cara")
+    expect(page.get_by_role("banner")).to_contain_text("cara")
+    page.get_by_role("link", name="Launch").click()
+    expect(page.get_by_role("heading", name="Launch", level=1)).to_be_visible()
+    page.get_by_role("link", name="New generation").click()
+    expect(page.get_by_label("Prompt version")).to_have_value(
+        str(project.prompt_templates.get().latest_version().pk))
+    expect(page.get_by_label("steps")).to_have_value("20")  # the version's defaults
+    page.get_by_label("product").fill("Rocket Soap")
+    page.get_by_role("button", name="Generate").click()
+
+    page.wait_for_url(JOB_URL)
+    job_id = JOB_URL.match(page.url).group(1)
+    job = GenerationJob.objects.get(pk=job_id)
+    assert job.status == "queued" and job.parameters["steps"] == 20
+    assert no_broker == [job.pk]
+    status = page.locator("#job-status")
+    expect(status).to_have_attribute("data-status", "queued")
+
+    # Count htmx swaps and mark the window: the result must arrive without a page reload.
+    page.evaluate("""() => {
+        window.assaySwaps = 0; window.assayMarker = true;
+        document.body.addEventListener('htmx:afterSwap', () => { window.assaySwaps += 1; });
+    }""")
+    worker = _run_in_background(job_id)
+
+    read = """() => {
+        const box = document.getElementById('job-status');
+        const bar = box.querySelector('[role=progressbar]');
+        return [box.dataset.status, Number(bar.getAttribute('aria-valuenow'))];
+    }"""
+    seen: set[int] = set()
+    for _ in range(100):  # sample the bar while it moves (the job takes about a second)
+        status_now, value = page.evaluate(read)
+        seen.add(value)
+        if status_now == "succeeded":
+            break
+        page.wait_for_timeout(100)
+    worker.join(timeout=30)
+
+    expect(page.locator("#job-status-badge")).to_have_text("succeeded")
+    expect(page.locator("#job-status [role=progressbar]")).to_have_attribute(
+        "aria-valuenow", "100")
+    expect(page.locator(".output-text")).to_contain_text("Write about Rocket Soap for everyone.")
+    expect(page.get_by_role("button", name="Cancel")).to_have_count(0)
+    assert page.evaluate("window.assayMarker === true"), "the page reloaded instead of swapping"
+    assert page.evaluate("window.assaySwaps") >= 1
+    assert 0 in seen and 100 in seen, f"progress seen in the page: {sorted(seen)}"
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+
+def test_bad_input_shows_the_field_error(page, live_server, users, project, no_broker):
+    from playwright.sync_api import expect
+
+    make_template(project, users["owner"], slug="blurb")
+    tagline = make_template(project, users["owner"], slug="tagline", steps=7)
+    base = live_server.url
+
+    sign_in(page, base, "cara")
+    page.goto(f"{base}/projects/{project.slug}/generate/")
+    expect(page.get_by_label("steps")).to_have_value("1")
+    # Choosing another version re-renders its fields through htmx (its default steps is 7).
+    page.get_by_label("Prompt version").select_option(str(tagline.latest_version().pk))
+    expect(page.get_by_label("steps")).to_have_value("7")
+    page.get_by_label("product").fill("")
+    page.get_by_role("button", name="Generate").click()
+
+    product = page.locator('[data-field="var__product"]')
+    expect(product.locator(".errorlist")).to_contain_text("is required")
+    expect(page.get_by_label("product")).to_have_attribute("aria-invalid", "true")
+    expect(page.get_by_role("alert")).to_contain_text("Nothing was queued")
+    assert GenerationJob.objects.count() == 0 and no_broker == []
+
+    page.get_by_label("product").fill("Soap")
+    page.get_by_label("steps").fill("100000")
+    page.get_by_role("button", name="Generate").click()
+    expect(page.locator('[data-field="param__steps"] .errorlist')).to_contain_text(
+        "must be at most 1000 (got 100000)")
+    assert GenerationJob.objects.count() == 0
