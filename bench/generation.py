@@ -1,6 +1,7 @@
 """Generation through the whole platform against direct pipeline calls, side by side.
 
     .venv/bin/python bench/generation.py [--modality text|image|both] [--jobs 6]
+    .venv/bin/python bench/generation.py --device cuda     # the GPU variant (bench/gpu.sh)
 
 Needs PostgreSQL and Redis (batching claims jobs with SKIP LOCKED): it uses
 DATABASE_URL's server with a database of its own (``assay_bench``, recreated each run)
@@ -31,6 +32,15 @@ THREADS = "2"
 BENCH_DB = "assay_bench"
 
 
+#: Model and image sizes per device, so one direct call takes about a second on each.
+SCALES = {
+    "cpu": {"text": {"n_embd": 512, "n_layer": 6, "n_head": 8}, "tokens": 96, "image": 256,
+            "image_steps": 8},
+    "cuda": {"text": {"n_embd": 768, "n_layer": 12, "n_head": 12}, "tokens": 256,
+             "image": 512, "image_steps": 20},
+}
+
+
 def _env() -> dict[str, str]:
     base = os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/assay")
     if not base.startswith("postgres"):
@@ -59,20 +69,21 @@ def _recreate_database(url: str) -> None:
         conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
-def _build_bench_text_model(models_dir: Path) -> Path:
-    """A 23M-parameter GPT-2-shaped model (random weights: speed, not quality)."""
+def _build_bench_text_model(models_dir: Path, shape: dict[str, int]) -> Path:
+    """A GPT-2-shaped model (23M parameters on the CPU scale; random weights: speed, not
+    quality), with the demo model's tokenizer."""
     import shutil
 
     import torch
     from transformers import AutoTokenizer, GPT2Config, GPT2LMHeadModel
 
-    target = models_dir / "bench-text-23m"
+    target = models_dir / f"bench-text-{shape['n_embd']}x{shape['n_layer']}"
     if (target / "config.json").exists():
         return target
     tokenizer = AutoTokenizer.from_pretrained(models_dir / "demo-text")
     torch.manual_seed(0)
-    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, n_embd=512, n_layer=6,
-                        n_head=8, bos_token_id=tokenizer.bos_token_id,
+    config = GPT2Config(vocab_size=len(tokenizer), n_positions=1024, **shape,
+                        bos_token_id=tokenizer.bos_token_id,
                         eos_token_id=tokenizer.eos_token_id,
                         pad_token_id=tokenizer.pad_token_id)
     model = GPT2LMHeadModel(config)
@@ -162,31 +173,44 @@ def _submit_concurrently(user: object, project: object, template: str,
     return [i for i in ids if i]
 
 
-def _direct(generator_cls: type, model_ref: object, requests: list[object], *, batched: bool
-            ) -> float:
+def _direct(generator_cls: type, model_ref: object, requests: list[object], *, batched: bool,
+            device: str = "cpu") -> float:
     """Time direct ``generate`` calls on an already loaded generator."""
     from assay import NullProgress
 
     gen = _direct.cache.get(generator_cls.id)  # type: ignore[attr-defined]
     if gen is None:
         gen = generator_cls()
-        gen.load(model_ref, "cpu", "float32")
+        from assay.generation.devices import choose_device
+
+        choice = choose_device(device)
+        gen.load(model_ref, choice.device, choice.dtype)
         gen.model_ref = model_ref
         gen.generate(requests[:1], NullProgress())  # warm up kernels, as the worker is
         _direct.cache[generator_cls.id] = gen  # type: ignore[attr-defined]
+    _sync(device)
     started = time.perf_counter()
     if batched:
         gen.generate(requests, NullProgress())
     else:
         for request in requests:
             gen.generate([request], NullProgress())
+    _sync(device)
     return time.perf_counter() - started
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
 
 
 _direct.cache = {}  # type: ignore[attr-defined]
 
 
-def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int) -> None:
+def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int,
+                   device: str) -> None:
     from assay import GenerationRequest, ModelRef
     from assay.plugins.manager import get_plugins
     from assay.studio.models import GenerationJob
@@ -225,7 +249,8 @@ def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int
         _wait([job_id])
         seq_ids.append(job_id)
     platform_seq = time.perf_counter() - started
-    direct_seq = _direct(generator_cls, model_ref, requests_for(seq_ids), batched=False)
+    direct_seq = _direct(generator_cls, model_ref, requests_for(seq_ids), batched=False,
+                         device=device)
 
     # Concurrent: many users submit at once; the worker batches them.
     started = time.perf_counter()
@@ -235,8 +260,10 @@ def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int
     batch_sizes = sorted({GenerationJob.objects.get(pk=i).usage.get("batch_size", 1)
                           for i in conc_ids})
     conc_requests = requests_for(conc_ids)
-    direct_conc_seq = _direct(generator_cls, model_ref, conc_requests, batched=False)
-    direct_batched = _direct(generator_cls, model_ref, conc_requests, batched=True)
+    direct_conc_seq = _direct(generator_cls, model_ref, conc_requests, batched=False,
+                              device=device)
+    direct_batched = _direct(generator_cls, model_ref, conc_requests, batched=True,
+                             device=device)
 
     overhead_ms = (platform_seq - direct_seq) / jobs * 1000
     print(f"one direct call                      {direct_seq / jobs * 1000:8.0f} ms")
@@ -259,9 +286,12 @@ def main() -> None:
     parser.add_argument("--modality", choices=("text", "image", "both"), default="both")
     parser.add_argument("--jobs", type=int, default=6, help="Sequential jobs.")
     parser.add_argument("--concurrent", type=int, default=16, help="Concurrent jobs.")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (the GPU variant).")
     args = parser.parse_args()
+    scale = SCALES["cuda" if args.device.startswith("cuda") else "cpu"]
 
     env = _env()
+    env["ASSAY_DEVICE"] = args.device
     os.environ.update(env)
     import torch
 
@@ -282,8 +312,8 @@ def main() -> None:
 
     models_dir = Path(env["ASSAY_MODELS_DIR"])
     build_demo_models(models_dir=models_dir)
-    text_model = _build_bench_text_model(models_dir)
-    register_model(name="bench-text-23m", generator_id="text-transformers",
+    text_model = _build_bench_text_model(models_dir, scale["text"])
+    register_model(name="bench-text", generator_id="text-transformers",
                    source=str(text_model), license="bench only", all_projects=True,
                    is_default=True)
     team = create_team("Bench")
@@ -295,14 +325,16 @@ def main() -> None:
     create_template(project, user, name="Copy", slug="copy", generator_id="text-transformers",
                     text="Introducing {{ product }}, the new way to", variables=variables)
     ctx["text"] = ("copy", "text-transformers",
-                   {"max_new_tokens": 96, "temperature": 0.8, "top_k": 0, "top_p": 1.0,
+                   {"max_new_tokens": scale["tokens"], "temperature": 0.8, "top_k": 0, "top_p": 1.0,
                     "repetition_penalty": 1.0})
     from assay.plugins.manager import get_plugins
 
     if get_plugins().generator("image-diffusers") is not None:
         create_template(project, user, name="Shot", slug="shot", generator_id="image-diffusers",
                         text="a product photo of {{ product }}", variables=variables)
-        ctx["image"] = ("shot", "image-diffusers", {"width": 256, "height": 256, "steps": 8})
+        size = scale["image"]
+        ctx["image"] = ("shot", "image-diffusers",
+                        {"width": size, "height": size, "steps": scale["image_steps"]})
 
     worker = Worker(env)
     worker.start()
@@ -312,7 +344,7 @@ def main() -> None:
             if kind not in ctx:
                 print(f"\n== {kind}: no generator installed, skipped")
                 continue
-            bench_modality(kind, ctx, args.jobs, args.concurrent)
+            bench_modality(kind, ctx, args.jobs, args.concurrent, args.device)
     finally:
         worker.stop()
 

@@ -18,10 +18,18 @@ from assay.plugins.contracts import (
     RequestResult,
 )
 from assay.plugins.hookspecs import hookimpl
-from assay.plugins.pinning import folder_revision
+from assay.plugins.modelfiles import (
+    STAMP_NAME,
+    ResolvedSource,
+    build_model_folder,
+    folder_revision,
+    read_stamp,
+    resolve_source,
+)
 
 __all__ = (
     "PLUGIN_API_VERSION",
+    "STAMP_NAME",
     "Check",
     "GeneratedOutput",
     "GenerationCancelled",
@@ -32,6 +40,10 @@ __all__ = (
     "Param",
     "Progress",
     "RequestResult",
+    "ResolvedSource",
+    "build_model_folder",
     "folder_revision",
     "hookimpl",
+    "read_stamp",
+    "resolve_source",
 )

@@ -18,20 +18,13 @@ module stays cheap in processes that never build anything.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import tempfile
-import uuid
-from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-# One implementation of the folder hash, the facade's: the model registry pins a local
-# model with it, so the generator's check at load time must compute exactly the same.
-from assay import folder_revision
+from assay import STAMP_NAME, build_model_folder, folder_revision, read_stamp
 
 __all__ = (
     "BUILDER_VERSION",
@@ -46,7 +39,6 @@ __all__ = (
 #: Bump when the recipe changes (configs, tokenizer, seeds): existing builds are redone.
 BUILDER_VERSION = 1
 #: Written last into a finished build; its contents decide whether a rebuild is needed.
-STAMP_NAME = "assay-demo.json"
 DEMO_NAME = "assay-demo-image"
 DEMO_LICENCE = "demo model built locally, no licence restrictions"
 
@@ -118,64 +110,12 @@ def _expected_stamp() -> dict[str, Any]:
     }
 
 
-def read_stamp(folder: Path | str) -> dict[str, Any] | None:
-    """The stamp of a finished demo build, or None (not a demo model, or unreadable)."""
-    try:
-        data = json.loads((Path(folder) / STAMP_NAME).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return data if isinstance(data, dict) else None
-
-
 def build_demo_image_model(target: Path | str, *, force: bool = False) -> Path:
-    """Build the demo pipeline into ``target`` unless an identical build is already there.
-
-    The build happens in a hidden sibling folder renamed into place at the end, so a reader
-    never sees a half-written model; a lock file serialises concurrent builders (two
-    workers starting at once build once). Returns ``target``.
-    """
-    target = Path(target).absolute()
+    """Build the demo pipeline into ``target`` unless an identical build is already there
+    (atomically and under a lock: see :func:`assay.build_model_folder`)."""
     expected = _expected_stamp()
-    if not force and read_stamp(target) == expected:
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with _lock(target.parent / f".{target.name}.lock"):
-        if not force and read_stamp(target) == expected:  # another process just built it
-            return target
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-        try:
-            _build_into(tmp)
-            (tmp / STAMP_NAME).write_text(json.dumps(expected, indent=2, sort_keys=True) + "\n")
-            for path in tmp.rglob("*"):
-                os.chmod(path, 0o755 if path.is_dir() else 0o644)  # safetensors writes 0600
-            os.chmod(tmp, 0o755)  # mkdtemp makes 0700
-            if target.exists():
-                old = target.with_name(f".{target.name}.old-{uuid.uuid4().hex[:8]}")
-                target.rename(old)
-                tmp.rename(target)
-                shutil.rmtree(old, ignore_errors=True)
-            else:
-                tmp.rename(target)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-    return target
-
-
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """An exclusive advisory lock where the platform has one (POSIX); otherwise nothing."""
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - Windows
-        yield
-        return
-    with open(path, "a+b") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return build_model_folder(target, expected, lambda folder: _build_into(folder),
+                              force=force)
 
 
 def _bytes_to_unicode() -> dict[int, str]:

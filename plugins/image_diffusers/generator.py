@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    folder_revision,
+    resolve_source,
 )
 
 if TYPE_CHECKING:
@@ -162,8 +161,6 @@ class DiffusersImageGenerator(Generator):
         super().__init__()
         self.pipe: Any = None
         self._img2img: Any = None
-        self._revision: str | None = None
-        self._licence = "unknown (see the model card)"
         self._guided = False  # the running call uses classifier-free guidance
 
     # -- loading ---------------------------------------------------------------------------
@@ -177,38 +174,14 @@ class DiffusersImageGenerator(Generator):
         import torch
         from diffusers import DiffusionPipeline
 
-        from plugins.image_diffusers.demo_model import DEMO_LICENCE, read_stamp
-
         torch_dtype = getattr(torch, dtype, None)
         if not isinstance(torch_dtype, torch.dtype):
             raise ValueError(f"unknown dtype {dtype!r}")
-        source = model_ref.source
-        kwargs: dict[str, Any] = {}
-        if _is_local(source):
-            folder = Path(source).expanduser()
-            if not folder.is_dir():
-                hint = (
-                    " (build it with plugins.image_diffusers.demo_model.build_demo_image_model)"
-                    if model_ref.name == DEMO_NAME
-                    else ""
-                )
-                raise FileNotFoundError(f"model folder {folder} does not exist{hint}")
-            actual = folder_revision(folder)
-            if model_ref.revision and model_ref.revision != actual:
-                raise ValueError(
-                    f"model folder {folder} has revision {actual}, "
-                    f"but {model_ref.revision} was pinned"
-                )
-            source, revision = str(folder), actual
-            stamp = read_stamp(folder)
-            if stamp is not None:
-                self._licence = str(stamp.get("licence", DEMO_LICENCE))
-            else:
-                self._licence = _licence_from_card(folder) or self._licence
-        else:
-            revision = model_ref.revision
-            if revision:
-                kwargs["revision"] = revision
+        hint = (" (build it with `manage.py build_demo_models`)"
+                if model_ref.name == DEMO_NAME else "")
+        resolved = resolve_source(model_ref, missing_hint=hint)
+        source, kwargs = resolved.load_from, resolved.kwargs
+        self.revision, self.licence = resolved.revision, resolved.licence
 
         pipe = DiffusionPipeline.from_pretrained(
             source,
@@ -228,7 +201,6 @@ class DiffusersImageGenerator(Generator):
         if self.batch_invariant:
             pipe.unet.forward = _per_image(pipe.unet.forward, lambda: self._guided)
         self.pipe, self._img2img = pipe, None
-        self._revision = revision
         self.model_ref, self.device, self.dtype = model_ref, device, dtype
 
     def _image_to_image(self) -> Any:
@@ -239,16 +211,6 @@ class DiffusersImageGenerator(Generator):
             self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
             self._img2img.set_progress_bar_config(disable=True)
         return self._img2img
-
-    def model_info(self) -> dict[str, Any]:
-        """Source, the revision actually loaded (a folder hash for local models) and licence."""
-        ref = self.model_ref
-        return {
-            "source": ref.source if ref else None,
-            "revision": self._revision if ref else None,
-            "name": ref.name if ref else None,
-            "licence": self._licence,
-        }
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by the UNet's, VAE's and text encoder's parameters and buffers."""
@@ -544,25 +506,3 @@ def _open_init_image(data: bytes, width: int, height: int) -> Any:
     if picture.size != (width, height):
         picture = picture.resize((width, height), Image.Resampling.LANCZOS)
     return picture
-
-
-def _is_local(source: str) -> bool:
-    """A filesystem path (existing or clearly meant as one) rather than a hub id."""
-    if source.startswith(("/", "./", "../", "~")) or os.path.isabs(source):
-        return True
-    return Path(source).is_dir()
-
-
-def _licence_from_card(folder: Path) -> str | None:
-    """The ``license:`` line of a model card's front matter, when the folder has one."""
-    try:
-        card = (folder / "README.md").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if not card.startswith("---"):
-        return None
-    for line in card.split("\n---", 1)[0].splitlines()[1:]:
-        key, _, value = line.partition(":")
-        if key.strip() == "license" and value.strip():
-            return value.strip().strip("'\"")
-    return None

@@ -13,7 +13,6 @@ and validate its parameters and should not pay for (or need) the model stack.
 from __future__ import annotations
 
 import inspect
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -26,7 +25,7 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    folder_revision,
+    resolve_source,
 )
 
 if TYPE_CHECKING:
@@ -141,8 +140,6 @@ class TransformersTextGenerator(Generator):
         super().__init__()
         self.model: Any = None
         self.tokenizer: Any = None
-        self._revision: str | None = None
-        self._licence: str = "unknown (see the model card)"
         self._eos_ids: set[int] = set()
         self._pad_id: int = 0
         self._context: int | None = None
@@ -160,38 +157,11 @@ class TransformersTextGenerator(Generator):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        from plugins.text_transformers.demo_model import DEMO_LICENCE, read_stamp
-
-        source = model_ref.source
-        local = _is_local(source) or model_ref.name == DEMO_NAME
-        if local:
-            folder = Path(source).expanduser()
-            if not folder.is_dir():
-                raise FileNotFoundError(
-                    f"model folder {folder} does not exist"
-                    + (
-                        " (build it with plugins.text_transformers.demo_model"
-                        ".build_demo_text_model)"
-                        if model_ref.name == DEMO_NAME
-                        else ""
-                    )
-                )
-            actual = folder_revision(folder)
-            if model_ref.revision and model_ref.revision != actual:
-                raise ValueError(
-                    f"model folder {folder} has revision {actual}, "
-                    f"but {model_ref.revision} was pinned"
-                )
-            load_from, kwargs = str(folder), {}
-            self._revision = actual
-            stamp = read_stamp(folder)
-            if stamp is not None:
-                self._licence = str(stamp.get("licence", DEMO_LICENCE))
-            else:
-                self._licence = _licence_from_card(folder) or self._licence
-        else:
-            load_from = source
-            kwargs = {"revision": model_ref.revision} if model_ref.revision else {}
+        hint = (" (build it with `manage.py build_demo_models`)"
+                if model_ref.name == DEMO_NAME else "")
+        resolved = resolve_source(model_ref, missing_hint=hint)
+        load_from, kwargs, local = resolved.load_from, resolved.kwargs, resolved.local
+        self.revision, self.licence = resolved.revision, resolved.licence
 
         if dtype == "auto":
             torch_dtype: Any = "auto"
@@ -204,7 +174,7 @@ class TransformersTextGenerator(Generator):
         model.to(device)
         model.eval()
         if not local:
-            self._revision = model_ref.revision or getattr(model.config, "_commit_hash", None)
+            self.revision = model_ref.revision or getattr(model.config, "_commit_hash", None)
 
         self._eos_ids = _token_ids(tokenizer.eos_token_id)
         self._eos_ids |= _token_ids(getattr(model.generation_config, "eos_token_id", None))
@@ -221,16 +191,6 @@ class TransformersTextGenerator(Generator):
         self._cache_arg = "cache" if "cache" in accepted else "past_key_values"
         self.tokenizer, self.model = tokenizer, model
         self.model_ref, self.device, self.dtype = model_ref, device, dtype
-
-    def model_info(self) -> dict[str, Any]:
-        """Source, the revision actually loaded (a folder hash for local models) and licence."""
-        ref = self.model_ref
-        return {
-            "source": ref.source if ref else None,
-            "revision": self._revision if ref else None,
-            "name": ref.name if ref else None,
-            "licence": self._licence,
-        }
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by parameters and buffers."""
@@ -487,35 +447,9 @@ def _cache_of(output: Any) -> Any:
     return output["cache"] if "cache" in output else output["past_key_values"]
 
 
-def _is_local(source: str) -> bool:
-    """A filesystem path (existing or clearly meant as one) rather than a hub id.
-
-    Hub ids are ``name`` or ``owner/name``; anything deeper, absolute or relative to a
-    dot is a path, so a missing folder says so instead of asking an unreachable hub.
-    """
-    if source.startswith(("/", "./", "../", "~")) or os.path.isabs(source):
-        return True
-    return source.count("/") > 1 or Path(source).is_dir()
-
-
 def _token_ids(value: Any) -> set[int]:
     if value is None:
         return set()
     if isinstance(value, int):
         return {value}
     return {int(v) for v in value}
-
-
-def _licence_from_card(folder: Path) -> str | None:
-    """The ``license:`` line of a model card's front matter, when the folder has one."""
-    try:
-        card = (folder / "README.md").read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
-    if not card.startswith("---"):
-        return None
-    for line in card.split("\n---", 1)[0].splitlines()[1:]:
-        key, _, value = line.partition(":")
-        if key.strip() == "license" and value.strip():
-            return value.strip().strip("'\"")
-    return None

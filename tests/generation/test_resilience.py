@@ -125,3 +125,44 @@ def test_the_embedded_default_runs_a_job_end_to_end(tmp_path, demo_models):
     assert rows == [("succeeded", 1)]
     assert db.execute("select count(*) from studio_asset where sha256 = ?",
                       (digest,)).fetchone() == (1,)
+
+
+def test_serve_embedded_starts_web_and_worker_and_ctrl_c_stops_both(tmp_path):
+    """What `make run` ends with: one command, one Ctrl-C."""
+    import signal
+    import urllib.request
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DATABASE_URL", "CELERY_BROKER_URL", "MEDIA_ROOT")}
+    env.update({"ASSAY_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "assay.settings",
+                "PYTHONUNBUFFERED": "1"})
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=REPO, env=env,
+                   check=True, capture_output=True, timeout=180)
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    proc = subprocess.Popen([sys.executable, "manage.py", "serve_embedded", "--addr",
+                             f"127.0.0.1:{port}"], cwd=REPO, env=env, stdout=log,
+                            stderr=subprocess.STDOUT)
+
+    def up() -> bool:
+        try:
+            url = f"http://127.0.0.1:{port}/readyz"
+            return urllib.request.urlopen(url, timeout=2).status == 200
+        except OSError:
+            return False
+
+    def worker_ready() -> bool:
+        return b"embedded@" in (tmp_path / "serve.log").read_bytes() and \
+            b"ready." in (tmp_path / "serve.log").read_bytes()
+
+    try:
+        wait_for(up, timeout=60, message="the web server")
+        wait_for(worker_ready, timeout=60, message="the worker")
+        assert f"http://127.0.0.1:{port}/".encode() in (tmp_path / "serve.log").read_bytes()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=40)
+    assert not up()
+    leftovers = subprocess.run(["pgrep", "-f", str(tmp_path / "var")], capture_output=True,
+                               text=True).stdout.split()
+    assert leftovers == [], "the worker outlived Ctrl-C"

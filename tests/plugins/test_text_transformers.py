@@ -14,20 +14,20 @@ from pathlib import Path
 import pytest
 
 from assay import (
+    STAMP_NAME,
     GenerationRequest,
     ModelRef,
     NullProgress,
     Progress,
     RequestResult,
     folder_revision,
+    read_stamp,
 )
 from plugins.text_transformers import plugin
 from plugins.text_transformers.demo_model import (
     CORPUS_PATH,
     DEMO_LICENCE,
-    STAMP_NAME,
     build_demo_text_model,
-    read_stamp,
 )
 from plugins.text_transformers.generator import TransformersTextGenerator
 
@@ -139,7 +139,7 @@ def test_a_pinned_revision_that_does_not_match_is_refused(demo_folder):
 
 def test_a_missing_folder_says_how_to_build_it(tmp_path):
     ref = TransformersTextGenerator.default_model(str(tmp_path))
-    with pytest.raises(FileNotFoundError, match="build_demo_text_model"):
+    with pytest.raises(FileNotFoundError, match="manage.py build_demo_models"):
         TransformersTextGenerator().load(ref, "cpu")
 
 

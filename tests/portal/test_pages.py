@@ -355,3 +355,23 @@ def test_image_asset_is_streamed_from_its_file_and_shown_as_img(
     assert f'<img src="{url}"' in html and "/media/" not in html
     response = client.get(url)
     assert response.streaming and b"".join(response.streaming_content) == png
+
+
+def test_the_form_says_plainly_when_a_demo_image_model_would_run(client, users, project,
+                                                                demo_models):
+    from assay.generation.registry import register_model
+    from tests.conftest import make_template
+
+    shot = make_template(project, users["owner"], slug="shot", generator="image-diffusers",
+                         text="a photo of {{ product }}")
+    register_model(name="assay-demo-image", generator_id="image-diffusers",
+                   source=str(demo_models / "demo-image"), license="demo", all_projects=True)
+    client.force_login(users["creator"])
+    page = client.get(f"/projects/{project.slug}/generate/?version={shot.latest_version().pk}")
+    assert page.status_code == 200
+    assert "Demo image models produce noise until a real model is registered" in \
+        page.content.decode()
+    register_model(name="real-image", generator_id="image-diffusers", source="org/sd-turbo",
+                   revision="abc", license="openrail", all_projects=True, is_default=True)
+    page = client.get(f"/projects/{project.slug}/generate/?version={shot.latest_version().pk}")
+    assert "produce noise" not in page.content.decode()

@@ -84,4 +84,17 @@ def bootstrap_demo() -> DemoLogins:
                 generator_id="text-transformers",
                 default_parameters={"max_new_tokens": 60, "temperature": 0.8},
             )
+        if not PromptTemplate.objects.filter(project=project, slug="product-shot").exists():
+            create_template(
+                project, users["owner"], name="Product shot", slug="product-shot",
+                description="A hero image for a product page (the demo model draws noise).",
+                text="a studio photo of {{ product }}, {{ style }}",
+                variables=[
+                    {"name": "product", "description": "Product name", "required": True},
+                    {"name": "style", "description": "Look and feel", "required": False,
+                     "default": "soft light, clean background"},
+                ],
+                generator_id="image-diffusers",
+                default_parameters={"width": 128, "height": 128, "steps": 8},
+            )
     return DemoLogins(password, [u for u, _, _ in DEMO_USERS], project.slug)

@@ -7,8 +7,9 @@ from pathlib import Path
 from django.conf import settings
 
 from assay.generation.models import RegisteredModel
-from assay.generation.registry import folder_revision, register_model
+from assay.generation.registry import register_model
 from assay.plugins.manager import get_plugins
+from assay.plugins.modelfiles import folder_revision
 from governance.audit.context import Actor, audit_context
 from governance.audit.services import record
 

@@ -12,7 +12,7 @@ from assay.core.exceptions import InvalidInput, NotPermitted
 from assay.generation.models import ModelSource, RegisteredModel
 from assay.plugins.contracts import Generator, ModelRef
 from assay.plugins.manager import get_plugins
-from assay.plugins.pinning import folder_revision
+from assay.plugins.modelfiles import folder_revision
 from governance.audit.services import record
 
 
@@ -98,3 +98,15 @@ def choose_model(project: Any, generator_cls: type[Generator], name: str | None,
         raise InvalidInput(f"Generator {generator_cls.id} has no model; register one.",
                            errors={"model": ["no model available"]})
     return fallback
+
+
+def default_model_is_demo(project: Any, generator_cls: type[Generator], models_dir: str) -> bool:
+    """True when a submission without a model would run a locally built demo model.
+
+    The portal uses this to say plainly that demo image models produce noise.
+    """
+    try:
+        ref = choose_model(project, generator_cls, None, models_dir)
+    except (InvalidInput, NotPermitted):
+        return False
+    return (ref.name or "").startswith("assay-demo")

@@ -243,6 +243,10 @@ class Generator(abc.ABC):
         self.model_ref: ModelRef | None = None
         self.device: str = "cpu"
         self.dtype: str = "float32"
+        #: Set by ``load``: the revision actually loaded (a folder hash for local models)
+        #: and the model's licence, both recorded on every job for provenance.
+        self.revision: str | None = None
+        self.licence: str = "unknown (see the model card)"
 
     @abc.abstractmethod
     def load(self, model_ref: ModelRef, device: str, dtype: str = "float32") -> None:
@@ -253,9 +257,11 @@ class Generator(abc.ABC):
         """Run the batch; return one :class:`RequestResult` per request, in order."""
 
     def model_info(self) -> dict[str, Any]:
-        """Model id, revision and licence, recorded on the job for provenance."""
+        """Model source, the revision actually loaded, name and licence, for provenance."""
         ref = self.model_ref
-        return {"source": ref.source if ref else None, "revision": ref.revision if ref else None}
+        return {"source": ref.source if ref else None,
+                "revision": self.revision or (ref.revision if ref else None),
+                "name": ref.name if ref else None, "licence": self.licence}
 
     def approximate_size_bytes(self) -> int:
         """Memory the loaded model holds; the cache's budget is counted in these."""

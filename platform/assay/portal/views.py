@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import OuterRef, Subquery
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assay.accounts.choices import Capability
 from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
+from assay.generation.registry import default_model_is_demo
 from assay.plugins.contracts import Generator
 from assay.plugins.manager import get_plugins
 from assay.portal.forms import VAR_PREFIX, GenerationForm, choose_version, version_label
@@ -109,10 +111,14 @@ def _generation_form(request: HttpRequest, project: Project, templates: list[Pro
         gid: cls for gid, cls in get_plugins().generators.items()
         if cls.modality == version.modality}
     generator_id = wanted_generator if wanted_generator in generators else version.generator_id
-    return GenerationForm(
+    form = GenerationForm(
         data, templates=templates, version=version, generators=generators,
         generator_id=generator_id, carried=carried,
         fields_url=reverse("portal:generate_fields", args=[project.slug]))
+    chosen = generators.get(generator_id)
+    form.demo_model = chosen is not None and default_model_is_demo(
+        project, chosen, str(settings.ASSAY_MODELS_DIR))
+    return form
 
 
 def _refused(request: HttpRequest, project: Project, message: str) -> HttpResponse:

@@ -19,6 +19,10 @@ from django.core.management.base import BaseCommand, CommandParser
 QUEUES = "cpu,gpu.text,gpu.image"
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 class Command(BaseCommand):
     help = "Run the web server and one Celery worker (all queues, with beat) until Ctrl-C."
 
@@ -28,6 +32,10 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Start both, watch them, and stop both when either ends or on Ctrl-C."""
+        # Ctrl-C and a supervisor's SIGTERM both stop everything, even where the shell
+        # started this process with SIGINT ignored (as background jobs are).
+        signal.signal(signal.SIGINT, _interrupt)
+        signal.signal(signal.SIGTERM, _interrupt)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
         worker = subprocess.Popen(
