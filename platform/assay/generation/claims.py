@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assay.studio.choices import JobStatus
@@ -84,8 +85,9 @@ def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: flo
 
     PostgreSQL only: ``SELECT … FOR UPDATE SKIP LOCKED`` lets several workers pick from
     the same queue of compatible jobs without waiting on each other or taking the same
-    row. When fewer than ``limit`` are waiting, it keeps looking for up to ``window``
-    seconds, trading a little latency for a fuller batch. Each companion gets its own
+    row. When some but fewer than ``limit`` are waiting (a burst is arriving), it keeps
+    looking for up to ``window`` seconds, trading a little latency for a fuller batch;
+    when none are waiting it returns at once, so a lone job never waits. Each companion gets its own
     claim token and attempt, exactly as if its own message had been delivered (that
     message, when it comes, finds the job claimed and does nothing).
     """
@@ -111,23 +113,27 @@ def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: flo
                             "attempt": other.attempts, "worker": worker,
                             "batched_with": str(job.pk)})
                     claimed.append((other, token))
-        if len(claimed) >= limit or time.monotonic() >= deadline:
+        # Nothing compatible waiting: the queue is quiet, so waiting would only add latency.
+        if not claimed or len(claimed) >= limit or time.monotonic() >= deadline:
             return claimed
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
 
 class Heartbeat:
-    """A background thread that extends the lease and watches for cancellation.
+    """A background thread that owns all database traffic while a batch generates.
 
-    Runs while a batch is generating, so a model load or a long step cannot make a live
-    job look abandoned. ``cancelled`` is read by the progress reporter without a query.
+    Every ``interval`` it writes the progress the generator reported (kept in memory by
+    :meth:`report`), reads the cancel flags, and every third of a lease extends the
+    leases, so a model load or a long step cannot make a live job look abandoned. The
+    generating thread itself never waits on the database.
     """
 
-    def __init__(self, claims: list[tuple[str, str]], *, interval: float = 1.0) -> None:
+    def __init__(self, claims: list[tuple[str, str]], *, interval: float = 0.5) -> None:
         self.claims = claims  # (job id, claim token)
         self.interval = interval
         self.cancelled: set[str] = set()
-        self.lost: set[str] = set()
+        self._progress: dict[str, int] = {}
+        self._written: dict[str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="assay-heartbeat", daemon=True)
 
@@ -138,6 +144,10 @@ class Heartbeat:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join(timeout=10)
+
+    def report(self, job_id: str, percent: int) -> None:
+        """Remember a job's progress; written on the next tick (cheap, no I/O)."""
+        self._progress[job_id] = percent
 
     def _run(self) -> None:
         close_old_connections()
@@ -155,13 +165,16 @@ class Heartbeat:
             connection.close()
 
     def poll(self, *, extend: bool) -> None:
-        """Read cancel flags; extend the leases when asked."""
+        """Write changed progress, read cancel flags, extend the leases when asked."""
+        mine = Q()
         for job_id, token in self.claims:
-            rows = GenerationJob.objects.filter(pk=job_id, claim_token=token,
-                                                status=JobStatus.RUNNING)
-            if extend:
-                if not rows.update(lease_expires_at=timezone.now() + _lease()):
-                    self.lost.add(job_id)
-            flag = rows.values_list("cancel_requested", flat=True).first()
-            if flag:
-                self.cancelled.add(job_id)
+            mine |= Q(pk=job_id, claim_token=token)
+        rows = GenerationJob.objects.filter(mine, status=JobStatus.RUNNING)
+        for job_id, percent in list(self._progress.items()):
+            if self._written.get(job_id) != percent:
+                rows.filter(pk=job_id).update(progress=percent)
+                self._written[job_id] = percent
+        if extend:
+            rows.update(lease_expires_at=timezone.now() + _lease())
+        self.cancelled.update(
+            str(pk) for pk in rows.filter(cancel_requested=True).values_list("pk", flat=True))

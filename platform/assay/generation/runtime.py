@@ -44,29 +44,22 @@ class _LostClaim(Exception):
 
 
 class JobProgress(Progress):
-    """Writes progress to the job rows (throttled) and reads cancel flags from the heartbeat."""
+    """Hands progress to the heartbeat (which writes it) and reads the cancel flags it saw.
 
-    min_interval = 0.3
+    Called from the generator's inner loop, so it never touches the database itself.
+    """
 
     def __init__(self, claims: list[tuple[str, str]], heartbeat: Heartbeat) -> None:
-        self.claims = claims
+        self.job_ids = [job_id for job_id, _ in claims]
         self.heartbeat = heartbeat
-        self._last_write = [0.0] * len(claims)
-        self._last_pct = [0] * len(claims)
 
     def update(self, index: int, fraction: float) -> None:
-        """Store a whole percentage at most every ``min_interval`` seconds per job."""
-        pct = max(0, min(99, int(fraction * 100)))  # 100 is written with the outputs
-        now = time.monotonic()
-        if pct <= self._last_pct[index] or now - self._last_write[index] < self.min_interval:
-            return
-        job_id, token = self.claims[index]
-        GenerationJob.objects.filter(pk=job_id, claim_token=token).update(progress=pct)
-        self._last_pct[index], self._last_write[index] = pct, now
+        """Whole percentages; 100 is written with the outputs."""
+        self.heartbeat.report(self.job_ids[index], max(0, min(99, int(fraction * 100))))
 
     def is_cancelled(self, index: int) -> bool:
         """True once the heartbeat saw the job's cancel flag."""
-        return self.claims[index][0] in self.heartbeat.cancelled
+        return self.job_ids[index] in self.heartbeat.cancelled
 
 
 @functools.cache
