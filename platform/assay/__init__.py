@@ -5,8 +5,17 @@ Nothing here imports Django, so a plugin module can be imported without settings
 """
 
 from assay.plugins.contracts import (
+    CHECK_STATUSES,
     PLUGIN_API_VERSION,
+    SEVERITIES,
+    BannedTerm,
     Check,
+    CheckContext,
+    CheckOutcome,
+    CheckSubject,
+    Disclaimer,
+    Evidence,
+    Fact,
     GeneratedOutput,
     GenerationCancelled,
     GenerationRequest,
@@ -28,9 +37,18 @@ from assay.plugins.modelfiles import (
 )
 
 __all__ = (
+    "CHECK_STATUSES",
     "PLUGIN_API_VERSION",
+    "SEVERITIES",
     "STAMP_NAME",
+    "BannedTerm",
     "Check",
+    "CheckContext",
+    "CheckOutcome",
+    "CheckSubject",
+    "Disclaimer",
+    "Evidence",
+    "Fact",
     "GeneratedOutput",
     "GenerationCancelled",
     "GenerationRequest",

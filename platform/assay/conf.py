@@ -66,6 +66,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("ASSAY_SWEEP_INTERVAL_SECONDS", "30", "How often the sweeper runs (Celery beat)."),
     Setting("ASSAY_SWEEP_STALE_SECONDS", "120",
             "A job queued this long without starting is sent to the broker again."),
+    Setting("ASSAY_REVIEW_SWEEP_SECONDS", "300",
+            "How often overdue review stages are looked for (reminders, escalations)."),
+    Setting("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend",
+            "Django mail backend for reminders; production: smtp."),
+    Setting("DEFAULT_FROM_EMAIL", "assay@localhost", "Sender of Assay's e-mails."),
     Setting("CELERY_VISIBILITY_TIMEOUT", "3600",
             "Redis: seconds before an unacknowledged task is redelivered; longer than the "
             "longest job."),

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "assay.api",
     "assay.portal",
     "governance.audit",
+    "governance.review",
 ]
 
 MIDDLEWARE = [
@@ -130,6 +131,7 @@ ASSAY_BATCH_MAX_JOBS = env_int("ASSAY_BATCH_MAX_JOBS")
 ASSAY_BATCH_WINDOW_MS = env_int("ASSAY_BATCH_WINDOW_MS")
 ASSAY_SWEEP_INTERVAL_SECONDS = env_int("ASSAY_SWEEP_INTERVAL_SECONDS")
 ASSAY_SWEEP_STALE_SECONDS = env_int("ASSAY_SWEEP_STALE_SECONDS")
+ASSAY_REVIEW_SWEEP_SECONDS = env_int("ASSAY_REVIEW_SWEEP_SECONDS")
 
 # --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -150,7 +152,14 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(ASSAY_SWEEP_INTERVAL_SECONDS),
         "options": {"queue": "cpu", "expires": float(ASSAY_SWEEP_INTERVAL_SECONDS)},
     },
+    "review-deadlines": {
+        "task": "review.sweep",
+        "schedule": float(ASSAY_REVIEW_SWEEP_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_REVIEW_SWEEP_SECONDS)},
+    },
 }
+EMAIL_BACKEND = env("EMAIL_BACKEND")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL")
 if CELERY_BROKER_URL.startswith("filesystem://"):
     _broker_dir = var_path("broker")
     for _folder in ("queue", "control"):

@@ -166,6 +166,23 @@ def test_hook_build_demo_models(tmp_path):
     assert "text_transformers" in impls
 
 
+def test_hook_asset_approved():
+    seen = []
+
+    class Publisher:
+        from assay import hookimpl
+
+        @staticmethod
+        @hookimpl
+        def asset_approved(asset_id, project, sha256):
+            seen.append((asset_id, project, sha256))
+
+    plugins = build_plugins(strict=True, entry_points=[], extra=[("pub", Publisher)])
+    plugins.pm.hook.asset_approved(asset_id="a1", project="launch", sha256="ab")
+    assert seen == [("a1", "launch", "ab")]
+    assert plugins.statuses[0].hooks == ["asset_approved"]
+
+
 def test_every_hookspec_has_a_test_named_after_it():
     names = [n for n in dir(hookspecs) if callable(getattr(hookspecs, n))
              and hasattr(getattr(hookspecs, n), "assay_spec")]

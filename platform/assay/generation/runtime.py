@@ -32,6 +32,7 @@ from assay.plugins.contracts import (
 from assay.plugins.manager import get_plugins
 from assay.studio.choices import JobStatus
 from assay.studio.models import GenerationJob
+from assay.studio.signals import assets_stored
 from assay.studio.transitions import transition
 from governance.audit.context import audit_context
 from governance.audit.services import record
@@ -187,6 +188,9 @@ def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                 "assets": [{"id": str(a.pk), "sha256": a.sha256} for a in assets],
                 "usage": usage,
             })
+            ids = [str(a.pk) for a in assets]
+            transaction.on_commit(lambda: assets_stored.send(sender=GenerationJob,
+                                                             asset_ids=ids))
     except _LostClaim:
         log.warning("job %s was taken over by another delivery; outputs discarded", job.pk)
         return job.status

@@ -32,6 +32,7 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
             project_id=job.project_id, job=job, index=index, kind=output.kind,
             media_type=output.media_type, byte_size=len(content), sha256=digest,
             width=output.width, height=output.height, metadata=output.metadata,
+            created_by_id=job.requested_by_id, parent_id=job.parent_asset_id,
         )
         if output.data is None:
             asset.text = output.text or ""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, ClassVar
 
 #: Bumped on incompatible changes to this module or the hook specifications. A plugin module
@@ -268,13 +269,118 @@ class Generator(abc.ABC):
         return 0
 
 
+#: Check result statuses, and severities from least to most serious. A review policy
+#: names the severities whose failures block approval.
+CHECK_STATUSES = ("pass", "warn", "fail")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+@dataclass
+class Evidence:
+    """Why a check said what it said, pointing at the exact place in the asset."""
+
+    message: str
+    span: tuple[int, int] | None = None  # [start, end) character offsets in the text
+    region: tuple[int, int, int, int] | None = None  # x, y, width, height in pixels
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CheckOutcome:
+    """One check's verdict on one asset version."""
+
+    status: str  # one of CHECK_STATUSES
+    severity: str = "info"  # one of SEVERITIES
+    score: float | None = None
+    summary: str = ""
+    evidence: list[Evidence] = field(default_factory=list)
+    #: Values later checks may use (e.g. an image's perceptual hash for near-duplicates).
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BannedTerm:
+    """A term the brand never uses, with what to say instead."""
+
+    term: str
+    alternatives: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Disclaimer:
+    """Text that must appear when a trigger fires.
+
+    Triggers: ``price``, ``percentage``, ``health``, ``financial``, ``keyword:<word>`` or
+    ``regex:<pattern>``.
+    """
+
+    text: str
+    triggers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Fact:
+    """An approved statement the project may make, with its source and validity."""
+
+    id: str
+    statement: str
+    source: str = ""
+    valid_from: date | None = None
+    valid_until: date | None = None
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the fact may be relied on that day."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_until is None or day <= self.valid_until)
+
+
+@dataclass
+class CheckSubject:
+    """The asset version a check looks at (plain data, no ORM objects)."""
+
+    asset_id: str
+    kind: str  # "text", "image", …
+    media_type: str
+    sha256: str
+    text: str | None = None
+    data: bytes | None = None
+    width: int | None = None
+    height: int | None = None
+
+
+@dataclass
+class CheckContext:
+    """The project's rules a check applies: its brand kit, targets and history."""
+
+    project: str
+    today: date
+    voice: str = ""
+    banned_terms: list[BannedTerm] = field(default_factory=list)
+    disclaimers: list[Disclaimer] = field(default_factory=list)
+    facts: list[Fact] = field(default_factory=list)
+    min_words: int | None = None
+    max_words: int | None = None
+    max_grade: float | None = None  # readability target (Flesch-Kincaid grade level)
+    min_width: int = 256
+    min_height: int = 256
+    #: (asset id, perceptual hash) of the project's approved images.
+    approved_image_hashes: list[tuple[str, str]] = field(default_factory=list)
+
+
 class Check(abc.ABC):
-    """An automated check on an asset (filled in by the review issue)."""
+    """An automated check on one asset version, run on the CPU queue.
+
+    A check must be deterministic for the same subject and context, must not raise for
+    ordinary content (return ``warn`` with evidence instead), and should finish in well
+    under a second for a page of text.
+    """
 
     id: ClassVar[str]
     modalities: ClassVar[tuple[str, ...]] = ()
     version: ClassVar[str] = "0"
+    description: ClassVar[str] = ""
+    default_severity: ClassVar[str] = "medium"
 
     @abc.abstractmethod
-    def run(self, asset: Any, context: dict[str, Any]) -> dict[str, Any]:
-        """Return the check result (status, severity, score, evidence)."""
+    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+        """Return the verdict with evidence for ``subject`` under ``context``."""

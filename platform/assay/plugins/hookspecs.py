@@ -39,3 +39,12 @@ def build_demo_models(models_dir: str, force: bool) -> list[str]:
     Must work offline, be idempotent (return at once when the model is up to date,
     unless ``force``), and never leave a half-built folder behind.
     """
+
+
+@hookspec
+def asset_approved(asset_id: str, project: str, sha256: str) -> None:
+    """React to an asset version's final approval (after it is committed).
+
+    Publishers push the approved asset onward here. An exception is logged and never
+    undoes the approval.
+    """

@@ -1,6 +1,7 @@
 """Registers the dummy generator through the public facade only."""
 
 from assay import hookimpl
+from assay_dummy.checks import DummyWordsCheck
 from assay_dummy.generator import DummyTextGenerator
 
 ASSAY_API = ">=1,<2"
@@ -10,3 +11,9 @@ ASSAY_API = ">=1,<2"
 def register_generators() -> list[type]:
     """The dummy text generator."""
     return [DummyTextGenerator]
+
+
+@hookimpl
+def register_checks() -> list[type]:
+    """The marker-word check."""
+    return [DummyWordsCheck]

@@ -38,6 +38,9 @@ class Asset(models.Model):
     sha256 = models.CharField(max_length=64, db_index=True)
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="Who made this version: the job's requester, or the editor of a revision.")
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="derivatives"
     )

@@ -58,6 +58,8 @@ class PromptVersion(models.Model):
     modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.TEXT)
     generator_id = models.CharField(max_length=100)
     default_parameters = models.JSONField(default=dict, blank=True)
+    #: What the output should meet: {"min_words": 20, "max_words": 80, "max_grade": 9}.
+    targets = models.JSONField(default=dict, blank=True)
     text_sha256 = models.CharField(max_length=64)
     note = models.CharField(max_length=300, blank=True)
     created_by = models.ForeignKey(

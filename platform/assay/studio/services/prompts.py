@@ -44,11 +44,34 @@ def _clean_variables(variables: list[dict[str, Any]] | list[str]) -> list[dict[s
     return clean
 
 
+_TARGETS = {"min_words": (int, 1, 100_000), "max_words": (int, 1, 100_000),
+            "max_grade": (float, 0, 30)}
+
+
+def _clean_targets(targets: dict[str, Any]) -> dict[str, Any]:
+    """Length and readability targets the checks measure the output against."""
+    clean: dict[str, Any] = {}
+    for name, value in targets.items():
+        if name not in _TARGETS:
+            raise InvalidInput(f"Unknown target {name!r} (use {', '.join(_TARGETS)}).",
+                               errors={f"targets.{name}": ["unknown target"]})
+        kind, low, high = _TARGETS[name]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not low <= value <= high:
+            raise InvalidInput(f"Target {name} must be a number from {low} to {high}.",
+                               errors={f"targets.{name}": ["out of range"]})
+        clean[name] = kind(value)
+    if clean.get("min_words", 0) > clean.get("max_words", 10**9):
+        raise InvalidInput("min_words is larger than max_words.",
+                           errors={"targets.min_words": ["larger than max_words"]})
+    return clean
+
+
 @transaction.atomic
 def create_template(project: Project, user: Any, *, name: str, text: str,
                     variables: list[Any], generator_id: str, slug: str = "",
-                    description: str = "", default_parameters: dict[str, Any] | None = None
-                    ) -> PromptTemplate:
+                    description: str = "", default_parameters: dict[str, Any] | None = None,
+                    targets: dict[str, Any] | None = None) -> PromptTemplate:
     """Create a template with its first version (labelled ``latest``)."""
     require_capability(user, project, Capability.GENERATE, doing="write prompt templates")
     slug = slug or slugify(name)
@@ -61,14 +84,14 @@ def create_template(project: Project, user: Any, *, name: str, text: str,
                                              description=description, created_by=user)
     record("studio.prompt.created", target=template, actor=actor_for(user))
     add_version(template, user, text=text, variables=variables, generator_id=generator_id,
-                default_parameters=default_parameters)
+                default_parameters=default_parameters, targets=targets)
     return template
 
 
 @transaction.atomic
 def add_version(template: PromptTemplate, user: Any, *, text: str, variables: list[Any],
                 generator_id: str, default_parameters: dict[str, Any] | None = None,
-                note: str = "") -> PromptVersion:
+                note: str = "", targets: dict[str, Any] | None = None) -> PromptVersion:
     """Save a new numbered version and point the ``latest`` label at it."""
     require_capability(user, template.project, Capability.GENERATE,
                        doing="write prompt templates")
@@ -95,7 +118,7 @@ def add_version(template: PromptTemplate, user: Any, *, text: str, variables: li
         modality=generator.modality, generator_id=generator_id,
         default_parameters={k: v for k, v in (default_parameters or {}).items() if k in params},
         text_sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
-        note=note[:300], created_by=user,
+        note=note[:300], created_by=user, targets=_clean_targets(targets or {}),
     )
     record("studio.prompt_version.created", target=version, actor=actor_for(user),
            data={"number": number, "text_sha256": version.text_sha256})

@@ -1,0 +1,1 @@
+"""Review: brand kits, automated checks, review policies and the approval workflow."""

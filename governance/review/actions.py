@@ -1,0 +1,28 @@
+"""Action codes recorded by the review workflow."""
+
+from governance.audit.registry import register
+
+register("review.brand_kit.updated", "Brand kit updated",
+         "An owner changed the voice, banned terms, disclaimers or image minimums.")
+register("review.facts.updated", "Approved facts updated", "An owner changed the fact library.")
+register("review.policy.updated", "Review policy updated",
+         "An owner changed the review stages or the blocking severities.")
+register("review.checks.completed", "Checks completed",
+         "The automated checks ran on an asset version.")
+register("review.asset.submitted", "Submitted for review", "An asset version entered review.")
+register("review.asset.superseded", "Review superseded",
+         "A new version of the asset restarted review.")
+register("review.decision.approved", "Approved at a stage", "A reviewer approved a stage.")
+register("review.decision.rejected", "Rejected", "A reviewer rejected the asset.")
+register("review.decision.changes_requested", "Changes requested",
+         "A reviewer sent the asset back to its creator.")
+register("review.check.overridden", "Check warning overridden",
+         "A reviewer approved despite a non-blocking check result, giving a reason.")
+register("review.stage.advanced", "Stage passed", "A stage got its approvals; the next began.")
+register("review.asset.approved", "Asset approved", "The last stage approved the asset.")
+register("review.comment.added", "Comment added", "A comment was added to a review.")
+register("review.stage.reminded", "Reviewers reminded", "A stage was overdue; reviewers were "
+         "reminded by e-mail.")
+register("review.stage.escalated", "Escalated to owners", "A stage stayed overdue; the "
+         "project owners were told.")
+register("studio.asset.revised", "Asset edited", "A new version of an asset was saved.")

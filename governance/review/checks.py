@@ -1,0 +1,84 @@
+"""Running every applicable check plugin on an asset version and storing the results."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+from django.db import transaction
+
+from assay.plugins.contracts import CHECK_STATUSES, SEVERITIES, CheckOutcome, CheckSubject
+from assay.plugins.manager import get_plugins
+from assay.studio.models import Asset
+from governance.audit.context import Actor, audit_context
+from governance.audit.services import record
+from governance.review.brand import check_context, policy_for
+from governance.review.models import CheckResult
+
+log = logging.getLogger(__name__)
+
+CHECKER = Actor.system("checks")
+
+
+def subject_for(asset: Asset) -> CheckSubject:
+    """The asset version as plain data for the checks."""
+    binary = bool(asset.file)
+    return CheckSubject(asset_id=str(asset.pk), kind=asset.kind, media_type=asset.media_type,
+                        sha256=asset.sha256, text=None if binary else asset.text,
+                        data=asset.read_bytes() if binary else None, width=asset.width,
+                        height=asset.height)
+
+
+def _outcome_or_error(check_id: str, run: object) -> CheckOutcome:
+    """A check that crashes is itself a finding: it must not let the asset pass unchecked."""
+    try:
+        outcome = run()  # type: ignore[operator]
+    except Exception as exc:
+        log.exception("check %s failed", check_id)
+        return CheckOutcome(status="fail", severity="high",
+                            summary=f"The check crashed ({type(exc).__name__}: {exc}); "
+                                    "ask an admin to look at the plugin.")
+    if outcome.status not in CHECK_STATUSES or outcome.severity not in SEVERITIES:
+        return CheckOutcome(status="fail", severity="high",
+                            summary=f"The check returned an invalid status/severity "
+                                    f"({outcome.status}/{outcome.severity}).")
+    return outcome
+
+
+def run_checks(asset_id: str) -> list[CheckResult]:
+    """Run the checks for the asset's kind, store each result, then submit for review.
+
+    Idempotent per asset version: a repeated delivery replaces the results of the same
+    content hash instead of adding more.
+    """
+    asset = Asset.objects.select_related("project", "job__prompt_version",
+                                         "job__requested_by").filter(pk=asset_id).first()
+    if asset is None:
+        return []
+    plugins = get_plugins()
+    subject, context = subject_for(asset), check_context(asset)
+    checks = sorted((cls for cls in plugins.checks.values() if asset.kind in cls.modalities),
+                    key=lambda cls: cls.id)
+    outcomes = [(cls, _outcome_or_error(cls.id, lambda c=cls: c().run(subject, context)))
+                for cls in checks]
+    results = []
+    with audit_context(correlation_id=asset.job.correlation_id if asset.job_id else None,
+                       actor=CHECKER), transaction.atomic():
+        for cls, outcome in outcomes:
+            result, _ = CheckResult.objects.update_or_create(
+                asset=asset, content_sha256=asset.sha256, check_id=cls.id, defaults={
+                    "project": asset.project, "check_version": cls.version,
+                    "plugin": next((s.name for s in plugins.statuses if cls.id in s.checks), ""),
+                    "status": outcome.status, "severity": outcome.severity,
+                    "score": outcome.score, "summary": outcome.summary[:2000],
+                    "evidence": [dataclasses.asdict(e) for e in outcome.evidence][:200],
+                    "metadata": outcome.metadata})
+            results.append(result)
+        record("review.checks.completed", target=asset, data={
+            "sha256": asset.sha256,
+            "results": {r.check_id: [r.status, r.severity] for r in results}})
+        if policy_for(asset.project).auto_submit:
+            from governance.review.workflow import open_review
+
+            open_review(asset, submitted_by=None)
+    return results

@@ -1,0 +1,26 @@
+"""Review statuses and decisions."""
+
+from django.db import models
+
+
+class ReviewStatus(models.TextChoices):
+    """in_review → approved | rejected | changes_requested; any → superseded (new version)."""
+
+    IN_REVIEW = "in_review", "In review"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+    CHANGES_REQUESTED = "changes_requested", "Changes requested"
+    SUPERSEDED = "superseded", "Superseded by a new version"
+
+
+class DecisionKind(models.TextChoices):
+    """What a reviewer can decide."""
+
+    APPROVE = "approve", "Approve"
+    REJECT = "reject", "Reject"
+    REQUEST_CHANGES = "request_changes", "Request changes"
+
+
+DEFAULT_STAGES = [{"name": "review", "approvals_required": 1, "roles": ["reviewer", "owner"],
+                   "due_hours": 48}]
+DEFAULT_BLOCKING = ["high", "critical"]
