@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -15,10 +15,9 @@ from rest_framework.views import APIView
 from assay.accounts.choices import Capability
 from assay.api.base import ScopedViewSet
 from assay.core.exceptions import InvalidInput, NotFound
-from assay.studio.models import Asset, Membership, Project
+from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
-from governance.review import brand, workflow
-from governance.review.choices import ReviewStatus
+from governance.review import brand, queries, workflow
 from governance.review.models import (
     ApprovedFact,
     CheckResult,
@@ -111,17 +110,7 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return qs
 
     def _awaiting(self, qs: QuerySet) -> QuerySet:
-        user = self.request.user
-        mine = Membership.objects.filter(project=OuterRef("project"), user=user)
-        decided = Decision.objects.filter(review=OuterRef("pk"), reviewer=user,
-                                          stage_index=OuterRef("stage_index"))
-        qs = qs.filter(status=ReviewStatus.IN_REVIEW).exclude(
-            Q(generated_by=user) | Q(submitted_by=user)).exclude(Exists(decided))
-        rows = list(qs.annotate(my_role=mine.values("role")[:1]))
-        keep = [r.pk for r in rows if r.current_stage and (
-            r.my_role in r.current_stage["roles"]
-            or getattr(user, "is_platform_admin", False))]
-        return qs.filter(pk__in=keep)
+        return queries.awaiting(self.request.user, qs)
 
     @action(detail=True, methods=["post"])
     def decisions(self, request: Request, pk: str | None = None) -> Response:

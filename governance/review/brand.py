@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from django.db import transaction
@@ -33,6 +34,17 @@ def _strings(value: Any, where: str, *, limit: int = 200) -> list[str]:
     return [v.strip()[:limit] for v in value if v.strip()]
 
 
+def _valid_regex(pattern: str) -> bool:
+    """Refuse what the disclaimer check would refuse later: long or uncompilable patterns."""
+    if not pattern or len(pattern) > 200:
+        return False
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
+
+
 def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
     terms = []
     for i, item in enumerate(data.get("banned_terms", [])):
@@ -50,6 +62,7 @@ def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
                             f"disclaimers.{i}.triggers")
         bad = [t for t in triggers if t not in _TRIGGERS
                and not t.startswith(("keyword:", "regex:"))]
+        bad += [t for t in triggers if t.startswith("regex:") and not _valid_regex(t[6:])]
         if not text or not triggers or bad:
             raise InvalidInput(
                 f"disclaimers[{i}] needs text and triggers from {', '.join(_TRIGGERS)}, "

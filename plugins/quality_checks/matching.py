@@ -135,8 +135,3 @@ class TermMatcher:
         ]
         hits.sort(key=lambda h: (h.start, -(h.end - h.start), h.term))
         return hits
-
-    def search(self, text: str) -> TermHit | None:
-        """The first hit, or None (cheaper to read than ``find`` when only presence matters)."""
-        hits = self.find(text)
-        return hits[0] if hits else None

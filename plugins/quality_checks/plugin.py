@@ -1,0 +1,41 @@
+"""Pluggy entry point of the quality-checks plugin (entry-point group ``assay``).
+
+The checks ship as a plugin, not as platform code, so that a project can replace or extend
+them exactly the way a third party would, and so the platform depends only on the contract.
+"""
+
+from __future__ import annotations
+
+from assay import Check, hookimpl
+from plugins.quality_checks.image import (
+    BlankImageCheck,
+    MinimumResolutionCheck,
+    NearDuplicateCheck,
+)
+from plugins.quality_checks.text import (
+    BannedTermsCheck,
+    DisclaimersCheck,
+    LengthReadabilityCheck,
+    PersonalDataCheck,
+    ProfanityCheck,
+)
+
+#: Assay plugin API versions this module was written against.
+ASSAY_API = ">=1,<2"
+
+CHECKS: tuple[type[Check], ...] = (
+    BannedTermsCheck,
+    DisclaimersCheck,
+    PersonalDataCheck,
+    LengthReadabilityCheck,
+    ProfanityCheck,
+    MinimumResolutionCheck,
+    BlankImageCheck,
+    NearDuplicateCheck,
+)
+
+
+@hookimpl
+def register_checks() -> list[type[Check]]:
+    """Every text and image check of this plugin."""
+    return list(CHECKS)
