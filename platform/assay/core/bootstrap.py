@@ -95,6 +95,6 @@ def bootstrap_demo() -> DemoLogins:
                      "default": "soft light, clean background"},
                 ],
                 generator_id="image-diffusers",
-                default_parameters={"width": 128, "height": 128, "steps": 8},
+                default_parameters={"width": 256, "height": 256, "steps": 8},
             )
     return DemoLogins(password, [u for u, _, _ in DEMO_USERS], project.slug)
