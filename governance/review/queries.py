@@ -16,7 +16,6 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from assay.studio.models import Membership
 from governance.review.choices import DecisionKind, ReviewStatus
 from governance.review.models import CheckResult, Decision, Review
-from governance.review.workflow import _blockers
 
 #: Finished states that count as "decided" (a superseded review was never decided).
 DECIDED = (ReviewStatus.APPROVED, ReviewStatus.REJECTED, ReviewStatus.CHANGES_REQUESTED)
@@ -100,7 +99,3 @@ def results_for(review: Review) -> list[CheckResult]:
     return list(CheckResult.objects.filter(asset_id=review.asset_id,
                                            content_sha256=review.content_sha256))
 
-
-def approval_blockers(review: Review) -> tuple[list[CheckResult], list[CheckResult]]:
-    """(blocking failures, results needing an override reason), by the workflow's own rule."""
-    return _blockers(review)

@@ -64,7 +64,7 @@ def submit_for_review(user: Any, asset: Asset) -> Review:
     return open_review(asset, submitted_by=user)
 
 
-def _blockers(review: Review) -> tuple[list[CheckResult], list[CheckResult]]:
+def blockers(review: Review) -> tuple[list[CheckResult], list[CheckResult]]:
     """(blocking failures, results that need an override) for the reviewed version."""
     results = CheckResult.objects.filter(asset_id=review.asset_id,
                                          content_sha256=review.content_sha256)
@@ -88,7 +88,9 @@ def decide(user: Any, review: Review, *, decision: str, content_sha256: str,
         raise InvalidInput(f"Unknown decision {decision!r}; use approve, reject or "
                            "request_changes.", errors={"decision": ["unknown"]})
     require_capability(user, review.project, Capability.REVIEW, doing="decide on assets")
-    overrides = {str(k): str(v).strip() for k, v in (overrides or {}).items()}
+    # Overrides only mean something when approving past a warning; ignore them otherwise.
+    overrides = ({str(k): str(v).strip() for k, v in (overrides or {}).items()}
+                 if decision == DecisionKind.APPROVE else {})
     try:
         with transaction.atomic():
             locked = Review.objects.select_for_update().select_related(
@@ -146,7 +148,7 @@ def _guard(user: Any, review: Review, decision: str, content_sha256: str, commen
                                                "changes"]})
     if decision != DecisionKind.APPROVE:
         return
-    blocking, overridable = _blockers(review)
+    blocking, overridable = blockers(review)
     if blocking:
         names = ", ".join(f"{r.check_id} ({r.severity})" for r in blocking)
         raise NotPermitted(f"Blocking check failures stop approval: {names}. Fix the asset "

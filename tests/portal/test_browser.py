@@ -180,3 +180,66 @@ def test_bad_input_shows_the_field_error(page, live_server, users, project, no_b
     expect(page.locator('[data-field="param__steps"] .errorlist')).to_contain_text(
         "must be at most 1000 (got 100000)")
     assert GenerationJob.objects.count() == 0
+
+
+def test_reviewer_overrides_a_warning_and_approves(page, live_server, users, project,
+                                                   no_broker, monkeypatch):
+    """Queue → review page (finding highlighted in the text) → reason → Approve."""
+    from playwright.sync_api import expect
+
+    from assay.studio.models import Asset
+    from assay.studio.services.jobs import submit_generation
+    from governance.review.checks import run_checks
+    from governance.review.models import Review
+
+    monkeypatch.setattr("governance.review.receivers.queue_checks", lambda ids: len(ids))
+    make_template(project, users["owner"])
+    job = submit_generation(users["creator"], project=project, template="blurb",
+                            variables={"product": "the WARNME kettle"})
+    assert run_job(str(job.pk), worker="browser-test") == "succeeded"
+    run_checks(str(Asset.objects.get(job=job).pk))
+    review = Review.objects.get(asset__job=job)
+    base = live_server.url
+
+    sign_in(page, base, "rui")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Review queue").click()
+    expect(page.get_by_role("heading", name="Review queue", level=1)).to_be_visible()
+    page.locator("#awaiting-me").get_by_role("link", name=re.compile("WARNME")).click()
+    page.wait_for_url(f"{base}/reviews/{review.pk}/")
+    expect(page.locator("#review-status")).to_have_text("in review")
+    mark = page.locator("#asset-text mark")
+    expect(mark).to_have_text("WARNME")
+    expect(mark).to_have_attribute("title", "1. dummy-words: WARNME is flagged")
+    expect(page.locator("#finding-1")).to_contain_text("WARNME is flagged")
+    # Selecting a word after the finding's marker fills the comment anchor with its offsets.
+    page.evaluate("""() => {
+        const box = document.getElementById('asset-text');
+        const walker = document.createTreeWalker(box, NodeFilter.SHOW_TEXT);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+            const at = node.data.indexOf('kettle');
+            if (at < 0) continue;
+            const range = document.createRange();
+            range.setStart(node, at); range.setEnd(node, at + 6);
+            getSelection().removeAllRanges(); getSelection().addRange(range);
+            box.dispatchEvent(new MouseEvent('mouseup', {bubbles: true}));
+        }
+    }""")
+    at = review.asset.text.index("kettle")
+    expect(page.get_by_label("From character")).to_have_value(str(at))
+    expect(page.get_by_label("To character")).to_have_value(str(at + 6))
+
+    page.get_by_role("button", name="Approve").click()  # no reason yet: refused, kept on page
+    expect(page.get_by_role("alert")).to_contain_text("needs a written reason")
+    page.get_by_label("Reason to approve past dummy-words").fill(
+        "The kettle's product name really is WARNME.")
+    page.get_by_label("Decision comment").fill("Checked with the product team.")
+    page.get_by_role("button", name="Approve").click()
+
+    expect(page.locator("#review-status")).to_have_text("approved")
+    expect(page.get_by_role("status")).to_contain_text("The review is now approved")
+    expect(page.locator("#decide")).to_contain_text("nothing is left to decide")
+    review.refresh_from_db()
+    assert review.status == "approved"
+    assert review.decisions.get().overrides == [
+        {"check_id": "dummy-words", "reason": "The kettle's product name really is WARNME."}]
+    page.screenshot(path="/tmp/assay-review.png", full_page=True)

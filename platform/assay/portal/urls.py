@@ -1,9 +1,9 @@
-"""Portal routes: sign in and out, projects, the generation form, jobs and asset bytes."""
+"""Portal routes: sign in and out, projects, the generation form, jobs, asset bytes, reviews."""
 
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assay.portal import views
+from assay.portal import review_views, views
 
 app_name = "portal"
 
@@ -21,4 +21,9 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("assets/<uuid:asset_id>/content/", views.asset_content, name="asset_content"),
+    path("reviews/", review_views.review_queue, name="reviews"),
+    path("reviews/<int:review_id>/", review_views.review_detail, name="review"),
+    path("reviews/<int:review_id>/decide/", review_views.review_decide, name="review_decide"),
+    path("reviews/<int:review_id>/comments/", review_views.review_comment,
+         name="review_comment"),
 ]
