@@ -46,6 +46,7 @@ run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py bootstrap_demo
 	$(PY) manage.py build_demo_models
+	$(PY) manage.py init_signing
 	$(PY) manage.py serve_embedded --addr $(ADDR)
 
 test: install-test

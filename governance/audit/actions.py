@@ -31,3 +31,11 @@ register("studio.asset.created", "Asset stored", "A generated output was stored 
 register("generation.models.built", "Demo models built", "Local demo models were built.")
 register("generation.model.registered", "Model registered",
          "A model was registered or re-pinned in the model registry.")
+register("audit.events.exported", "Audit log exported",
+         "An auditor or admin started an export of audit events; data holds the filter, "
+         "the format and the last event id the export covers.")
+register("audit.events.export_completed", "Audit export finished",
+         "An export stream ended; data names the export event, the rows sent and whether "
+         "the client read to the end.")
+register("audit.chain.verified", "Audit log verified",
+         "Someone checked the hash chain and the signed checkpoints; data holds the result.")

@@ -6,7 +6,7 @@ from governance.audit.models import AuditEvent
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
-    list_display = ("id", "created_at", "action", "actor_display", "target_display",
+    list_display = ("id", "seq", "created_at", "action", "actor_display", "target_display",
                     "correlation_id")
     list_filter = ("action", "actor_kind")
     search_fields = ("correlation_id", "target_id", "actor_display")

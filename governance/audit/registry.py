@@ -41,6 +41,11 @@ def get(code: str) -> Action:
         raise KeyError(f"unregistered audit action {code!r}; add it to an actions module") from None
 
 
+def find(code: str) -> Action | None:
+    """The registered action, or None (old events may carry codes no longer registered)."""
+    return _ACTIONS.get(code)
+
+
 def all_actions() -> list[Action]:
     """Every registered action, sorted by code."""
     return sorted(_ACTIONS.values(), key=lambda a: a.code)

@@ -1,7 +1,8 @@
 """``record``: the one call every service makes after it changes state.
 
 Call it inside the same transaction as the change, so the event and the change commit
-or roll back together.
+or roll back together. The event is a plain insert; it joins the hash chain when the
+sealer runs after the commit (governance.audit.chain).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from django.db import models
 
 from governance.audit import registry
+from governance.audit.chain import schedule_seal
 from governance.audit.context import Actor, current
 from governance.audit.models import AuditEvent
 
@@ -41,7 +43,7 @@ def record(
         project_id = getattr(target, "project_id", None)
         if project_id is None and target._meta.label_lower == "studio.project":
             project_id = target.pk
-    return AuditEvent.objects.create(
+    event = AuditEvent.objects.create(
         action=action,
         actor_kind=who.kind,
         actor_id=who.id,
@@ -57,3 +59,5 @@ def record(
         data=data or {},
         reason=reason,
     )
+    schedule_seal()
+    return event

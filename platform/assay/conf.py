@@ -74,6 +74,42 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CELERY_VISIBILITY_TIMEOUT", "3600",
             "Redis: seconds before an unacknowledged task is redelivered; longer than the "
             "longest job."),
+    Setting("ASSAY_AUDIT_KEY", "<generated once into ASSAY_VAR_DIR/audit_key>",
+            "Key that signs audit checkpoints (HMAC-SHA256). Keep it outside the database "
+            "(a secret store or a mounted file's contents); empty: a key file generated once "
+            "with mode 0600."),
+    Setting("ASSAY_AUDIT_CHECKPOINT_DIR", "<ASSAY_VAR_DIR>/audit-checkpoints",
+            "Where each signed audit checkpoint is also written as a file (storage the "
+            "database's users cannot rewrite)."),
+    Setting("ASSAY_AUDIT_SEAL_INTERVAL_SECONDS", "10",
+            "How often Celery beat seals audit events that no commit sealed yet."),
+    Setting("ASSAY_AUDIT_SEAL_MIN_INTERVAL_MS", "100",
+            "After a commit that recorded events, seal at once unless this process tried "
+            "within this many milliseconds (0: after every commit)."),
+    Setting("ASSAY_AUDIT_CHECKPOINT_INTERVAL_SECONDS", "3600",
+            "How often Celery beat writes a signed audit checkpoint."),
+    Setting("ASSAY_SIGNING_DIR", "<ASSAY_VAR_DIR>/signing",
+            "Where `manage.py init_signing` keeps the development root CA and signing "
+            "certificate (private keys mode 0600); never inside the database."),
+    Setting("ASSAY_SIGNING_CERT", "",
+            "PEM certificate chain (signing certificate first) used to sign C2PA manifests; "
+            "empty: the development chain in ASSAY_SIGNING_DIR."),
+    Setting("ASSAY_SIGNING_KEY", "",
+            "PEM private key of ASSAY_SIGNING_CERT; empty: the development key in "
+            "ASSAY_SIGNING_DIR."),
+    Setting("ASSAY_TSA_URL", "",
+            "RFC 3161 timestamp authority for signatures (empty: none; signatures then turn "
+            "invalid once the certificate expires)."),
+    Setting("ASSAY_TRUST_ANCHORS", "",
+            "PEM file of extra root certificates trusted when verifying (the development "
+            "root in ASSAY_SIGNING_DIR is always trusted when present)."),
+    Setting("ASSAY_PROVENANCE_REVIEWER_IDENTITY", "pseudonym",
+            "How approvers appear in signed manifests: pseudonym (a stable HMAC of the user "
+            "id with SECRET_KEY) or name (their username)."),
+    Setting("ASSAY_PROVENANCE_THUMBNAILS", "false",
+            "Embed a thumbnail in each manifest (adds ~100 ms and up to 1 MB per file)."),
+    Setting("ASSAY_VERIFY_MAX_BYTES", "26214400",
+            "Largest file (and sidecar) the verify endpoint accepts, in bytes (25 MB)."),
 )
 
 _DECLARED = {s.name: s for s in SETTINGS}

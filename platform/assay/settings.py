@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "assay.portal",
     "governance.audit",
     "governance.review",
+    "governance.usage",
+    "governance.provenance",
 ]
 
 MIDDLEWARE = [
@@ -132,6 +134,21 @@ ASSAY_BATCH_WINDOW_MS = env_int("ASSAY_BATCH_WINDOW_MS")
 ASSAY_SWEEP_INTERVAL_SECONDS = env_int("ASSAY_SWEEP_INTERVAL_SECONDS")
 ASSAY_SWEEP_STALE_SECONDS = env_int("ASSAY_SWEEP_STALE_SECONDS")
 ASSAY_REVIEW_SWEEP_SECONDS = env_int("ASSAY_REVIEW_SWEEP_SECONDS")
+ASSAY_AUDIT_KEY = env("ASSAY_AUDIT_KEY", "")  # empty: ASSAY_AUDIT_KEY_FILE, made once
+ASSAY_AUDIT_KEY_FILE = var_path("audit_key")
+ASSAY_AUDIT_CHECKPOINT_DIR = path_setting("ASSAY_AUDIT_CHECKPOINT_DIR",
+                                          var_path("audit-checkpoints"))
+ASSAY_AUDIT_SEAL_INTERVAL_SECONDS = env_int("ASSAY_AUDIT_SEAL_INTERVAL_SECONDS")
+ASSAY_AUDIT_SEAL_MIN_INTERVAL_MS = env_int("ASSAY_AUDIT_SEAL_MIN_INTERVAL_MS")
+ASSAY_AUDIT_CHECKPOINT_INTERVAL_SECONDS = env_int("ASSAY_AUDIT_CHECKPOINT_INTERVAL_SECONDS")
+ASSAY_SIGNING_DIR = path_setting("ASSAY_SIGNING_DIR", var_path("signing"))
+ASSAY_SIGNING_CERT = env("ASSAY_SIGNING_CERT")
+ASSAY_SIGNING_KEY = env("ASSAY_SIGNING_KEY")
+ASSAY_TSA_URL = env("ASSAY_TSA_URL")
+ASSAY_TRUST_ANCHORS = env("ASSAY_TRUST_ANCHORS")
+ASSAY_PROVENANCE_REVIEWER_IDENTITY = env("ASSAY_PROVENANCE_REVIEWER_IDENTITY")
+ASSAY_PROVENANCE_THUMBNAILS = env_bool("ASSAY_PROVENANCE_THUMBNAILS")
+ASSAY_VERIFY_MAX_BYTES = env_int("ASSAY_VERIFY_MAX_BYTES")
 
 # --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -156,6 +173,21 @@ CELERY_BEAT_SCHEDULE = {
         "task": "review.sweep",
         "schedule": float(ASSAY_REVIEW_SWEEP_SECONDS),
         "options": {"queue": "cpu", "expires": float(ASSAY_REVIEW_SWEEP_SECONDS)},
+    },
+    "audit-seal": {  # events no commit sealed (a burst's tail, a crashed process)
+        "task": "audit.seal",
+        "schedule": float(ASSAY_AUDIT_SEAL_INTERVAL_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_AUDIT_SEAL_INTERVAL_SECONDS)},
+    },
+    "audit-checkpoint": {
+        "task": "audit.checkpoint",
+        "schedule": float(ASSAY_AUDIT_CHECKPOINT_INTERVAL_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_AUDIT_CHECKPOINT_INTERVAL_SECONDS)},
+    },
+    "sign-approved": {  # approvals whose signing task the broker lost
+        "task": "provenance.sweep",
+        "schedule": float(ASSAY_SWEEP_INTERVAL_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_SWEEP_INTERVAL_SECONDS)},
     },
 }
 EMAIL_BACKEND = env("EMAIL_BACKEND")

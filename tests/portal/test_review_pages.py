@@ -228,16 +228,16 @@ def test_factuality_evidence_is_shown_and_only_web_links_are_linked(
         client, users, project, template, django_capture_on_commit_callbacks):
     review = in_review(users["creator"], project, django_capture_on_commit_callbacks)
     at = review.asset.text.index("Kite")
-    CheckResult.objects.create(
-        asset=review.asset, project=project, content_sha256=review.content_sha256,
-        check_id="factuality", check_version="1", status="warn", severity="medium",
-        summary="1 claim contradicts an approved fact", evidence=[
+    CheckResult.objects.update_or_create(
+        asset=review.asset, content_sha256=review.content_sha256, check_id="factuality",
+        defaults=dict(project=project, check_version="1", status="warn", severity="medium",
+                      summary="1 claim contradicts an approved fact", evidence=[
             {"message": "Contradicts an approved fact", "span": [at, at + 4],
              "data": {"claim": "Kite", "verdict": "contradicted", "fact": "It is a <kite>",
                       "source": "https://example.com/facts/1"}},
             {"message": "Unsourced", "span": None,
              "data": {"claim": "x", "verdict": "unsupported", "fact": "",
-                      "source": "javascript:alert(1)"}}])
+                      "source": "javascript:alert(1)"}}]))
     client.force_login(users["reviewer"])
     html = page(client, review)
     claims = section(html, "facts-heading")

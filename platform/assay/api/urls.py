@@ -4,7 +4,10 @@ from django.urls import include, path
 from rest_framework.routers import DefaultRouter
 
 from assay.api import views
+from governance.audit import api as audit_api
+from governance.provenance import api as provenance_api
 from governance.review import api as review_api
+from governance.usage import api as usage_api
 
 app_name = "api"
 
@@ -27,5 +30,14 @@ urlpatterns = [
          name="brand-kit"),
     path("projects/<slug:slug>/review-policy/", review_api.ReviewPolicyView.as_view(),
          name="review-policy"),
+    path("projects/<slug:slug>/quotas/", usage_api.QuotasView.as_view(), name="quotas"),
+    path("usage/", usage_api.UsageView.as_view(), name="usage"),
+    path("assets/<str:asset_id>/sidecar/", provenance_api.AssetSidecarView.as_view(),
+         name="asset-sidecar"),
+    path("provenance/verify/", provenance_api.VerifyView.as_view(), name="provenance-verify"),
+    path("audit/events/", audit_api.EventListView.as_view(), name="audit-events"),
+    path("audit/events/export/", audit_api.EventExportView.as_view(), name="audit-export"),
+    path("audit/verify/", audit_api.VerifyView.as_view(), name="audit-verify"),
+    path("audit/actions/", audit_api.ActionListView.as_view(), name="audit-actions"),
     path("", include(router.urls)),
 ]

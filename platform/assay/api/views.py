@@ -18,6 +18,7 @@ from assay.core.exceptions import InvalidInput, NotPermitted
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset, GenerationJob, Project, PromptTemplate
 from assay.studio.services.jobs import cancel_job, submit_generation
+from governance.provenance.downloads import signed_response
 
 _SUBMIT_FIELDS = ("project", "prompt_version", "template", "label", "version", "variables",
                   "generator", "parameters", "model", "parent_asset")
@@ -104,6 +105,9 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     def content(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The stored bytes, with the asset's media type and SHA-256 in a header."""
         asset = self.get_object()
+        signed = signed_response(asset)  # once approved and signed: the signed copy
+        if signed is not None:
+            return signed
         if asset.file:
             response: HttpResponse = FileResponse(asset.file.open("rb"),
                                                   content_type=asset.media_type)

@@ -59,3 +59,23 @@ class InvalidTransition(Conflict):
     """A status change that the state machine does not allow."""
 
     code = "invalid_transition"
+
+
+class QuotaExceeded(AssayError):
+    """A submission would take a team, project or user past a monthly quota (HTTP 429).
+
+    ``quota`` names the quota (scope, metric, limit, used, resets_at); ``retry_after``
+    is the number of seconds until it resets, sent as the Retry-After header.
+    """
+
+    status_code = 429
+    code = "quota_exceeded"
+
+    def __init__(self, message: str, *, quota: dict[str, object], retry_after: int) -> None:
+        super().__init__(message, errors={"quota": [message]})
+        self.quota = quota
+        self.retry_after = retry_after
+
+    def as_dict(self) -> dict[str, object]:
+        """The sentence, plus the quota's details under ``errors.quota``."""
+        return {"detail": self.message, "code": self.code, "errors": {"quota": self.quota}}

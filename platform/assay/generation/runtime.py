@@ -36,6 +36,7 @@ from assay.studio.signals import assets_stored
 from assay.studio.transitions import transition
 from governance.audit.context import audit_context
 from governance.audit.services import record
+from governance.usage.services import record_usage
 
 log = logging.getLogger(__name__)
 
@@ -184,6 +185,7 @@ def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                               finished_at=timezone.now(), usage=usage,
                               model_ref={**job.model_ref, **model_info}):
                 raise _LostClaim
+            record_usage(job)
             record("studio.generation.succeeded", target=job, data={
                 "assets": [{"id": str(a.pk), "sha256": a.sha256} for a in assets],
                 "usage": usage,

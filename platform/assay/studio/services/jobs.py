@@ -27,6 +27,7 @@ from assay.studio.services.prompts import resolve_version
 from assay.studio.transitions import transition
 from governance.audit.context import actor_for, audit_context
 from governance.audit.services import record
+from governance.usage.quotas import check_quotas
 
 
 def submit_generation(
@@ -55,6 +56,8 @@ def submit_generation(
 
     Raises:
         NotFound, NotPermitted, InvalidInput: with a message that says what to fix.
+        QuotaExceeded: a monthly quota is used up (checked under a lock in the job's
+            transaction, so concurrent submissions cannot overshoot it).
     """
     found = require_capability(user, project, Capability.GENERATE, doing="submit generations")
     if not isinstance(variables or {}, dict):
@@ -93,6 +96,7 @@ def submit_generation(
     parent = _parent_asset(found, generator_cls, parent_asset)
     batch_key = _batch_key(generator_cls, model_ref, clean, parent is not None)
     with audit_context() as ctx, transaction.atomic():
+        check_quotas(user, found, generator_cls, clean)  # locks the quotas until commit
         job = GenerationJob.objects.create(
             project=found, prompt_version=prompt, variables=variables or {},
             rendered_prompt=rendered, modality=prompt.modality, generator_id=generator_id,

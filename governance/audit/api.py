@@ -1,0 +1,141 @@
+"""The auditors' REST API: events (filtered, cursor-paginated), exports, verify, actions.
+
+Only auditors and platform admins get in (403 for every project role, 401 without
+credentials). Views parse the request and call governance.audit's services; the
+filters live in queries.py, the export stream in export.py, verification in verify.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import StreamingHttpResponse
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from assay.studio.models import Project
+from governance.audit import registry
+from governance.audit.chain import utc_iso
+from governance.audit.context import actor_for
+from governance.audit.export import start_export
+from governance.audit.models import AuditEvent
+from governance.audit.queries import EventFilter
+from governance.audit.verify import verify_and_record
+
+
+class IsAuditor(BasePermission):
+    """Auditors and platform admins; nobody else, whatever their project roles."""
+
+    message = "Only auditors and platform admins may read the audit log."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        """Signed in, with the auditor or admin global role."""
+        user = request.user
+        return bool(user and user.is_authenticated and (
+            getattr(user, "is_auditor", False) or getattr(user, "is_platform_admin", False)))
+
+
+class EventCursor(CursorPagination):
+    """Newest first, by id: stable under concurrent inserts, no COUNT(*) over the log."""
+
+    ordering = "-id"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def event_row(event: AuditEvent, projects: dict[int, str]) -> dict[str, Any]:
+    """One event as the API shows it."""
+    action = registry.find(event.action)
+    return {
+        "id": event.pk, "seq": event.seq, "time": utc_iso(event.created_at),
+        "action": event.action, "action_label": action.label if action else "",
+        "actor": {"kind": event.actor_kind, "id": event.actor_id,
+                  "display": event.actor_display, "user_id": event.actor_user_id},
+        "target": {"type": event.target_type, "id": event.target_id,
+                   "display": event.target_display},
+        "project_id": event.project_id, "project": projects.get(event.project_id or 0),
+        "correlation_id": event.correlation_id, "ip": event.ip,
+        "user_agent": event.user_agent, "data": event.data, "reason": event.reason,
+        "prev_hash": event.prev_hash, "hash": event.hash,
+        "sealed_at": utc_iso(event.sealed_at) if event.sealed_at else None,
+    }
+
+
+class EventListView(APIView):
+    """``GET /api/v1/audit/events/``: filter by actor, action (or ``prefix.*``), project,
+    target_type + target_id, correlation_id, since/until; pages with ``?cursor=``."""
+
+    permission_classes = [IsAuditor]
+
+    def get(self, request: Request) -> Response:
+        """A page of events, newest first."""
+        filters = EventFilter.from_params(request.query_params)
+        paginator = EventCursor()
+        page = paginator.paginate_queryset(filters.apply(AuditEvent.objects.all()), request,
+                                           view=self)
+        ids = {e.project_id for e in page if e.project_id}
+        projects = dict(Project.objects.filter(pk__in=ids).values_list("pk", "slug"))
+        return paginator.get_paginated_response([event_row(e, projects) for e in page])
+
+
+class _IgnoreFormat(BaseContentNegotiation):
+    """``?format=csv`` names the export's format here, not a DRF renderer."""
+
+    def select_renderer(self, request: Request, renderers: list[Any],
+                        format_suffix: str | None = None) -> tuple[Any, str]:
+        """Errors are still JSON."""
+        return renderers[0], renderers[0].media_type
+
+    def select_parser(self, request: Request, parsers: list[Any]) -> Any:
+        """GET only; nothing to parse."""
+        return parsers[0] if parsers else None
+
+
+class EventExportView(APIView):
+    """``GET /api/v1/audit/events/export/?format=csv|jsonl&<filters>``: a streamed file."""
+
+    permission_classes = [IsAuditor]
+    content_negotiation_class = _IgnoreFormat
+
+    def get(self, request: Request) -> StreamingHttpResponse:
+        """Record the export, then stream it."""
+        filters = EventFilter.from_params(request.query_params)
+        export = start_export(filters, request.query_params.get("format", "jsonl"),
+                              actor=actor_for(request.user))
+        response = StreamingHttpResponse(export.chunks, content_type=export.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
+        response["X-Audit-Export-Event"] = str(export.event_id)
+        return response
+
+
+class VerifyView(APIView):
+    """``GET /api/v1/audit/verify/``: the same check as ``manage.py verify_audit``.
+
+    Seals pending events first (the only write it causes besides its own event).
+    Answers 200 with ``ok`` false and ``first_bad_seq`` when the log does not hold.
+    """
+
+    permission_classes = [IsAuditor]
+
+    def get(self, request: Request) -> Response:
+        """Verify and say what was found."""
+        portable = request.query_params.get("portable", "").lower() in ("1", "true", "yes")
+        result = verify_and_record(actor=actor_for(request.user), via="api",
+                                   portable=portable)
+        return Response(result.as_dict())
+
+
+class ActionListView(APIView):
+    """``GET /api/v1/audit/actions/``: every registered action code, label, description."""
+
+    permission_classes = [IsAuditor]
+
+    def get(self, request: Request) -> Response:
+        """All of them, sorted by code."""
+        return Response([{"code": a.code, "label": a.label, "description": a.description}
+                         for a in registry.all_actions()])

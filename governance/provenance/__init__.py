@@ -1,0 +1,1 @@
+"""Content Credentials: C2PA manifests on approved assets, and verification of any file."""

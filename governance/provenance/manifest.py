@@ -1,0 +1,196 @@
+"""What a manifest says about an asset: how it was made, checked and approved.
+
+Builds the C2PA manifest definition (a dict c2pa's Builder takes) from the database:
+
+- ``c2pa.actions.v2``: ``c2pa.created`` with digitalSourceType trainedAlgorithmicMedia
+  and the generator as softwareAgent (plugin, model id and revision); for an
+  image-to-image output or an edited text, ``c2pa.opened`` on the parent ingredient then
+  ``c2pa.edited``.
+- ``org.assay.governance``: the project, the prompt template version (id and SHA-256 of
+  its text), parameters and seed, the check results for this exact version, and each
+  approval decision (stage, role, reviewer identity, time, content hash decided on).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import os
+import uuid
+from importlib import metadata
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+from assay.studio.models import Asset, GenerationJob
+from governance.provenance import formats
+from governance.provenance.labels import ASSERTION, COMPOSITE, PARENT_ID, SCHEMA, TRAINED
+from governance.review.models import CheckResult, Review
+
+IDENTITIES = ("pseudonym", "name")
+
+
+def new_label() -> str:
+    """A manifest label chosen before signing, so the row can record it without a read."""
+    return f"urn:c2pa:{uuid.uuid4()}"
+
+
+def _platform() -> dict[str, str]:
+    try:
+        version = metadata.version("assay")
+    except metadata.PackageNotFoundError:
+        version = "0"
+    return {"name": "Assay", "version": version}
+
+
+def reviewer_identity(user: Any) -> str:
+    """The reviewer as published: a username, or a stable pseudonym (HMAC of the id)."""
+    mode = settings.ASSAY_PROVENANCE_REVIEWER_IDENTITY
+    if mode not in IDENTITIES:
+        raise ImproperlyConfigured(f"ASSAY_PROVENANCE_REVIEWER_IDENTITY={mode!r}; use "
+                                   "pseudonym or name.")
+    if mode == "name":
+        return user.get_username()
+    digest = hmac.new(settings.SECRET_KEY.encode(), f"assay-reviewer:{user.pk}".encode(),
+                      hashlib.sha256).hexdigest()
+    return f"reviewer-{digest[:16]}"
+
+
+def _originating_job(asset: Asset) -> GenerationJob | None:
+    """The job that made this asset, or (for an edited text) its nearest ancestor's."""
+    node: Asset | None = asset
+    for _ in range(50):
+        if node is None or node.job_id is not None:
+            break
+        node = node.parent
+    return node.job if node is not None and node.job_id is not None else None
+
+
+def model_facts(job: GenerationJob) -> dict[str, Any]:
+    """Model id and revision (a local folder is named by its folder, never its path)."""
+    ref = job.model_ref or {}
+    source = str(ref.get("source") or "")
+    local = source.startswith(("/", ".", "~"))
+    model_id = ref.get("name") or (os.path.basename(source.rstrip("/")) if local else source)
+    facts = {"id": model_id, "revision": ref.get("revision") or ""}
+    if source and not local:
+        facts["source"] = source
+    if ref.get("license"):
+        facts["license"] = ref["license"]
+    return facts
+
+
+def software_agent(job: GenerationJob) -> dict[str, Any]:
+    """The generator as a C2PA softwareAgent, with its plugin and model."""
+    return {"name": job.generator_id, "version": job.generator_version,
+            "org.assay.plugin": job.plugin_name or job.generator_id,
+            "org.assay.model": model_facts(job)}
+
+
+def _generation(job: GenerationJob) -> dict[str, Any]:
+    version = job.prompt_version
+    return {
+        "job": str(job.pk),
+        "generator": job.generator_id, "generator_version": job.generator_version,
+        "plugin": job.plugin_name, "model": model_facts(job),
+        "prompt": {"template": version.template.slug, "version_id": version.pk,
+                   "version": version.number, "text_sha256": version.text_sha256},
+        "parameters": job.parameters, "seed": job.seed,
+    }
+
+
+def _checks(asset: Asset) -> list[dict[str, Any]]:
+    return [{"check_id": r.check_id, "check_version": r.check_version, "status": r.status,
+             "severity": r.severity}
+            for r in CheckResult.objects.filter(asset=asset, content_sha256=asset.sha256)
+            .order_by("check_id")]
+
+
+def _approvals(review: Review) -> list[dict[str, Any]]:
+    mode = settings.ASSAY_PROVENANCE_REVIEWER_IDENTITY
+    return [{"stage": d.stage_name, "stage_index": d.stage_index,
+             "reviewer_role": d.reviewer_role, "reviewer": reviewer_identity(d.reviewer),
+             "reviewer_identity": mode, "decision": d.decision,
+             "decided_at": d.created_at.isoformat(), "content_sha256": d.content_sha256}
+            for d in review.decisions.select_related("reviewer").order_by("created_at")]
+
+
+def governance(asset: Asset, review: Review, job: GenerationJob | None,
+               signed_at: dt.datetime) -> dict[str, Any]:
+    """The ``org.assay.governance`` assertion's data."""
+    data: dict[str, Any] = {
+        "schema": SCHEMA,
+        "asset": {"id": str(asset.pk), "kind": asset.kind, "media_type": asset.media_type,
+                  "sha256": asset.sha256},
+        "project": {"slug": asset.project.slug, "name": asset.project.name},
+        "generation": _generation(job) if job is not None else None,
+        "checks": _checks(asset),
+        "review": {"id": review.pk, "approved_at": (review.finished_at or signed_at)
+                   .isoformat(), "stages": [s["name"] for s in review.stages]},
+        "approvals": _approvals(review),
+        "signed_at": signed_at.isoformat(),
+    }
+    if asset.parent_id is not None:
+        data["parent"] = {"asset": str(asset.parent_id), "sha256": asset.parent.sha256,
+                          "edited_by_person": asset.job_id is None}
+    return data
+
+
+def actions(asset: Asset, job: GenerationJob | None) -> list[dict[str, Any]]:
+    """Created from nothing, or opened from the parent and edited (by a model or a person)."""
+    agent = software_agent(job) if job is not None else None
+    if asset.parent_id is None:
+        created: dict[str, Any] = {"action": "c2pa.created", "digitalSourceType": TRAINED,
+                                   "description": "Generated by a model in Assay"}
+        if agent:
+            created["softwareAgent"] = agent
+        return [created]
+    edited: dict[str, Any] = {"action": "c2pa.edited"}
+    if asset.job_id is not None:
+        edited.update(digitalSourceType=TRAINED, softwareAgent=agent,
+                      description="Generated by a model from the parent (image-to-image)")
+    else:
+        edited.update(digitalSourceType=COMPOSITE,
+                      description="A person edited the generated parent in Assay")
+    return [{"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_ID]}}, edited]
+
+
+def asset_definition(asset: Asset, review: Review, *, label: str,
+                     signed_at: dt.datetime) -> dict[str, Any]:
+    """The manifest definition for an approved asset version."""
+    job = _originating_job(asset)
+    return {
+        "label": label,
+        "title": f"{asset.pk}.{formats.extension(asset.media_type)}",
+        "claim_generator_info": [_platform()],
+        "assertions": [
+            {"label": "c2pa.actions.v2", "data": {"actions": actions(asset, job)}},
+            {"label": ASSERTION, "data": governance(asset, review, job, signed_at)},
+        ],
+    }
+
+
+def derivative_definition(*, asset_id: str, project_slug: str, parent_label: str,
+                          parent_sha256: str, transform: dict[str, Any], title: str,
+                          label: str, signed_at: dt.datetime) -> dict[str, Any]:
+    """A re-signed derivative: opened from the signed parent, then the transform.
+
+    The approvals stay in the parent's manifest, which travels as the ingredient.
+    """
+    step = {"action": transform.get("action", "c2pa.edited"),
+            "softwareAgent": _platform(),
+            "parameters": {k: v for k, v in transform.items() if k != "action"}}
+    return {
+        "label": label, "title": title, "claim_generator_info": [_platform()],
+        "assertions": [
+            {"label": "c2pa.actions.v2", "data": {"actions": [
+                {"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_ID]}},
+                step]}},
+            {"label": ASSERTION, "data": {
+                "schema": SCHEMA, "asset": {"id": asset_id}, "project": {"slug": project_slug},
+                "derived_from": {"manifest": parent_label, "sha256": parent_sha256},
+                "transform": transform, "signed_at": signed_at.isoformat()}},
+        ],
+    }

@@ -1,0 +1,109 @@
+"""A readable summary of a manifest store: who signed, when, AI or not, model, approvals.
+
+Follows the parentOf chain (a re-signed derivative keeps its parent's manifest as an
+ingredient), so a resized copy still reports the approvals of the original.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from governance.provenance.labels import AI_SOURCE_TYPES, ASSERTION
+
+
+def _assertion(manifest: dict[str, Any], prefix: str) -> list[dict[str, Any]]:
+    return [a.get("data") or {} for a in manifest.get("assertions", [])
+            if str(a.get("label", "")).startswith(prefix)]
+
+
+def chain(store: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(label, manifest) from the active manifest back through its parentOf ingredients."""
+    manifests = store.get("manifests") or {}
+    label = store.get("active_manifest")
+    seen: list[tuple[str, dict[str, Any]]] = []
+    while label and label in manifests and all(label != s[0] for s in seen):
+        manifest = manifests[label]
+        seen.append((label, manifest))
+        parents = [i for i in manifest.get("ingredients", [])
+                   if i.get("relationship") == "parentOf"]
+        label = parents[0].get("active_manifest") if parents else None
+    return seen
+
+
+def _actions(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    return [a for data in _assertion(manifest, "c2pa.actions") for a in data.get("actions", [])]
+
+
+def summarise(store: dict[str, Any]) -> dict[str, Any]:
+    """The facts a person asks about a signed file, newest manifest first."""
+    links = chain(store)
+    if not links:
+        return {}
+    active = links[0][1]
+    signature = active.get("signature_info") or {}
+    actions = [a for _, m in links for a in _actions(m)]
+    ai_types = [a["digitalSourceType"] for a in actions
+                if a.get("digitalSourceType") in AI_SOURCE_TYPES]
+    agent = next((a["softwareAgent"] for a in actions
+                  if isinstance(a.get("softwareAgent"), dict)
+                  and "org.assay.model" in a["softwareAgent"]), None)
+    governance = next((d for _, m in links for d in _assertion(m, ASSERTION)
+                       if "approvals" in d), None)
+    own = next(iter(_assertion(active, ASSERTION)), {})
+    signed_at = signature.get("time") or own.get("signed_at")
+    return {
+        "title": active.get("title"),
+        "signed_by": {"common_name": signature.get("common_name"),
+                      "issuer": signature.get("issuer"), "algorithm": signature.get("alg")},
+        "signed_at": signed_at,
+        "signed_at_source": ("timestamp authority" if signature.get("time")
+                             else "stated by the signer (no trusted timestamp)"
+                             if signed_at else None),
+        "claim_generator": [g.get("name") for g in active.get("claim_generator_info", [])],
+        "ai_generated": bool(ai_types),
+        "digital_source_type": ai_types[0] if ai_types else None,
+        "actions": [a.get("action") for a in _actions(active)],
+        "generator": ({"name": agent.get("name"), "version": agent.get("version"),
+                       "plugin": agent.get("org.assay.plugin")} if agent else None),
+        "model": agent.get("org.assay.model") if agent else None,
+        "project": (governance or own).get("project"),
+        "prompt": ((governance or {}).get("generation") or {}).get("prompt"),
+        "checks": (governance or {}).get("checks", []),
+        "approvals": (governance or {}).get("approvals", []),
+        "ingredients": [{"title": i.get("title"), "relationship": i.get("relationship"),
+                         "manifest": i.get("active_manifest")}
+                        for i in active.get("ingredients", [])],
+        "history": [{"manifest": label, "title": m.get("title"),
+                     "actions": [a.get("action") for a in _actions(m)]}
+                    for label, m in links],
+    }
+
+
+def sentences(summary: dict[str, Any]) -> list[str]:
+    """The summary as lines a person reads (CLI output, API ``lines``)."""
+    if not summary:
+        return []
+    who = summary["signed_by"]
+    lines = [f"Signed by {who.get('common_name') or 'an unnamed certificate'}"
+             + (f" ({who['issuer']})" if who.get("issuer") else "")
+             + (f" at {summary['signed_at']} ({summary['signed_at_source']})"
+                if summary.get("signed_at") else ", time not stated") + "."]
+    if summary["ai_generated"]:
+        model = summary.get("model") or {}
+        gen = summary.get("generator") or {}
+        made = f" by {gen['name']} {gen.get('version') or ''}".rstrip() if gen else ""
+        with_model = (f" with model {model.get('id')}"
+                      + (f" at revision {model['revision']}" if model.get("revision") else "")
+                      if model else "")
+        lines.append(f"AI-generated{made}{with_model}.")
+    else:
+        lines.append("Not declared as AI-generated.")
+    if summary.get("project"):
+        lines.append(f"Project: {summary['project'].get('name') or summary['project']['slug']}.")
+    for item in summary.get("approvals", []):
+        lines.append(f"Approved at stage '{item['stage']}' by {item['reviewer']} "
+                     f"({item['reviewer_role']}) at {item['decided_at']}.")
+    if len(summary.get("history", [])) > 1:
+        lines.append(f"History: {len(summary['history'])} signed versions "
+                     f"({' ← '.join(h['title'] or h['manifest'] for h in summary['history'])}).")
+    return lines
