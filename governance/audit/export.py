@@ -56,7 +56,8 @@ def _csv_line(row: tuple[Any, ...], sealed_at: Any) -> list[Any]:
      user_agent, data_text, reason) = row
     return [pk, seq, utc_iso(created_at), action, actor_kind, actor_id, actor_display,
             actor_user_id, target_type, target_id, target_display, project_id,
-            correlation_id, ip, user_agent, reason, data_text, prev_hash, stored, sealed_at]
+            correlation_id, ip, user_agent, reason, data_text, prev_hash, stored,
+            utc_iso(sealed_at) if sealed_at is not None else ""]
 
 
 def jsonl_line(row: tuple[Any, ...], sealed_at: Any) -> str:

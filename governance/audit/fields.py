@@ -42,6 +42,6 @@ class CanonicalJSONField(models.TextField):
         """Serialise canonically on the way in (None stays NULL)."""
         return None if value is None else canonical_json(value)
 
-    def value_to_string(self, obj: models.Model) -> str:
-        """Serialisation (dumpdata) writes the canonical text."""
-        return canonical_json(self.value_from_object(obj))
+    def value_to_string(self, obj: models.Model) -> Any:
+        """Serialisers (dumpdata) nest the value as JSON, as they do for JSONField."""
+        return self.value_from_object(obj)

@@ -124,8 +124,8 @@ def _window_problem(lo: int, hi: int, using: str) -> Problem | None:
            f"WHERE t.seq >= %(lo)s AND (t.computed IS DISTINCT FROM t.hash "
            f"OR t.lag_seq IS DISTINCT FROM t.seq - 1 OR t.prev_hash IS DISTINCT FROM t.lag_hash) "
            f"ORDER BY t.seq LIMIT 1")
-    params = {"base_seq": base_seq, "base_hash": base_hash, "anchor": lo - 1, "hi": hi,
-              "lo": lo}
+    params = {"base_seq": base_seq, "base_hash": base_hash, "anchor": max(lo - 1, 1),
+              "hi": hi, "lo": lo}
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         bad = cursor.fetchone()

@@ -178,3 +178,13 @@ def test_canonical_of_an_export_row_matches_the_stored_hash(project):
                      json.dumps(event.data, sort_keys=True, separators=(",", ":"),
                                 ensure_ascii=False), event.reason)
     assert event_hash(GENESIS, text) == event.hash
+
+
+def test_dumpdata_nests_data_as_json_and_loads_it_back(project):
+    from django.core import serializers
+
+    event = make_chain(1, project=project)[0]
+    text = serializers.serialize("json", [event])
+    assert '"data": {"i": 0' in text
+    [loaded] = list(serializers.deserialize("json", text))
+    assert loaded.object.data == event.data
