@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.http import HttpResponse
 from rest_framework.parsers import MultiPartParser
@@ -68,13 +66,7 @@ class AssetSidecarView(APIView):
 
     def get(self, request: Request, asset_id: str) -> HttpResponse:
         """The .c2pa manifest store; 404 when the asset is not signed or is an image."""
-        try:
-            key = uuid.UUID(str(asset_id))
-        except ValueError:
-            raise NotFound(f"No asset {asset_id} in your projects.") from None
-        asset = Asset.objects.visible_to(request.user).filter(pk=key).first()
-        if asset is None:
-            raise NotFound(f"No asset {asset_id} in your projects.")
+        asset = Asset.objects.get_visible(request.user, asset_id, noun="asset")
         response = sidecar_response(asset)
         if response is None:
             raise NotFound("This asset has no sidecar: it is not signed yet (it is signed "

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db.models import QuerySet
@@ -14,7 +13,7 @@ from rest_framework.views import APIView
 
 from assay.accounts.choices import Capability
 from assay.api.base import ScopedViewSet
-from assay.core.exceptions import InvalidInput, NotFound
+from assay.core.exceptions import InvalidInput
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
 from governance.review import brand, queries, workflow
@@ -141,15 +140,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
 
 def _asset(request: Request, asset_id: str) -> Asset:
-    try:
-        key = uuid.UUID(str(asset_id))
-    except ValueError:
-        raise NotFound(f"No asset {asset_id} in your projects.") from None
-    asset = Asset.objects.visible_to(request.user).select_related("project").filter(
-        pk=key).first()
-    if asset is None:
-        raise NotFound(f"No asset {asset_id} in your projects.")
-    return asset
+    return Asset.objects.select_related("project").get_visible(request.user, asset_id,
+                                                                noun="asset")
 
 
 class AssetChecksView(APIView):

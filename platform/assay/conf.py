@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -179,8 +178,3 @@ def secret_key() -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
-
-
-def describe() -> list[dict[str, Any]]:
-    """The declared settings as rows, for the README check and `manage.py` output."""
-    return [{"name": s.name, "default": s.default, "help": s.help} for s in SETTINGS]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -18,7 +18,7 @@ from assay.core.exceptions import InvalidInput, NotPermitted
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset, GenerationJob, Project, PromptTemplate
 from assay.studio.services.jobs import cancel_job, submit_generation
-from governance.provenance.downloads import signed_response
+from governance.provenance.downloads import asset_download
 
 _SUBMIT_FIELDS = ("project", "prompt_version", "template", "label", "version", "variables",
                   "generator", "parameters", "model", "parent_asset")
@@ -104,18 +104,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
     @action(detail=True, methods=["get"])
     def content(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The stored bytes, with the asset's media type and SHA-256 in a header."""
-        asset = self.get_object()
-        signed = signed_response(asset)  # once approved and signed: the signed copy
-        if signed is not None:
-            return signed
-        if asset.file:
-            response: HttpResponse = FileResponse(asset.file.open("rb"),
-                                                  content_type=asset.media_type)
-        else:
-            response = HttpResponse(asset.read_bytes(), content_type=asset.media_type)
-        response["Digest"] = f"sha-256={asset.sha256}"
-        response["X-Content-SHA256"] = asset.sha256
-        return response
+        return asset_download(self.get_object())
 
 
 class GeneratorsView(APIView):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from assay.accounts.choices import Capability, roles_with
@@ -48,3 +49,18 @@ class ProjectScopedQuerySet(models.QuerySet):
         if _sees_everything(user, capability):
             return self.all()
         return self.filter(project__in=Project.objects.visible_to(user, capability).values("pk"))
+
+    def get_visible(self, user: Any, key: Any, *, noun: str) -> models.Model:
+        """The row with primary key ``key`` that ``user`` may see, or NotFound.
+
+        A malformed id and an invisible row get the same answer, so ids cannot be probed.
+        """
+        from assay.core.exceptions import NotFound
+
+        try:
+            row = self.visible_to(user).filter(pk=key).first()
+        except (ValueError, ValidationError):
+            row = None
+        if row is None:
+            raise NotFound(f"No {noun} {key} in your projects.")
+        return row

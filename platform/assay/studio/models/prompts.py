@@ -87,10 +87,6 @@ class PromptVersion(models.Model):
         """Lets audit events find the project."""
         return self.template.project_id
 
-    def variable_names(self) -> list[str]:
-        """Declared variable names, in declaration order."""
-        return [v["name"] for v in self.variables]
-
 
 class PromptLabel(models.Model):
     """A movable name (e.g. ``production``) pointing at one version of a template."""

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from assay.accounts.choices import Capability
-from assay.core.exceptions import Conflict, InvalidInput, NotFound
+from assay.core.exceptions import Conflict, InvalidInput
 from assay.generation.dispatch import send_job
 from assay.generation.registry import choose_model
 from assay.plugins.contracts import Generator, ModelRef
@@ -152,14 +152,7 @@ def _batch_key(generator_cls: type[Generator], model: ModelRef, params: dict[str
 
 def get_job(user: Any, job_id: Any) -> GenerationJob:
     """A job the user may see, or NotFound (also for ids that are not UUIDs)."""
-    try:
-        key = uuid.UUID(str(job_id))
-    except ValueError:
-        raise NotFound(f"No job {job_id} in your projects.") from None
-    job = GenerationJob.objects.visible_to(user).select_related("project").filter(pk=key).first()
-    if job is None:
-        raise NotFound(f"No job {job_id} in your projects.")
-    return job
+    return GenerationJob.objects.select_related("project").get_visible(user, job_id, noun="job")
 
 
 @transaction.atomic
