@@ -80,7 +80,7 @@ def _plain_model() -> type:
     """An ORM model over bench_plain_event with AuditEvent's own fields (cloned)."""
     from django.db import models
 
-    from governance.audit.models import AuditEvent
+    from assay.audit.models import AuditEvent
 
     attrs: dict[str, object] = {f.name: f.clone() for f in AuditEvent._meta.local_fields}
     attrs["__module__"] = __name__
@@ -95,8 +95,8 @@ def _writer(kind: str, writer: int, count: int, barrier: object, out: object) ->
     django.setup()
     from django.db import connections, transaction
 
-    from governance.audit.context import Actor, audit_context
-    from governance.audit.services import record
+    from assay.audit.context import Actor, audit_context
+    from assay.audit.services import record
 
     plain = _plain_model() if kind == "plain" else None
     actor = Actor.system(f"bench-writer-{writer}")
@@ -137,8 +137,8 @@ def _append_round(kind: str, writers: int, per_writer: int) -> float:
 
 
 def bench_appends(writers: int, per_writer: int, rounds: int) -> None:
-    from governance.audit.chain import seal
-    from governance.audit.models import AuditEvent
+    from assay.audit.chain import seal
+    from assay.audit.models import AuditEvent
 
     _sql("CREATE TABLE bench_plain_event (LIKE audit_auditevent INCLUDING ALL)")
     print(f"\n== (a) appends: {writers} writer processes, one event per transaction, "
@@ -185,7 +185,7 @@ def _generate(first: int, last: int, project_id: int, user_id: int | None,
                 'user', (CASE WHEN g %% 50 = 0 THEN %s ELSE 100000 + g %% 50 END)::text,
                 'user' || (g %% 50),
                 CASE WHEN g %% 50 = 0 THEN %s ELSE 100000 + g %% 50 END,
-                'studio.generationjob', md5(g::text), 'Job ' || g,
+                'generation.generationjob', md5(g::text), 'Job ' || g,
                 CASE WHEN g %% 20 = 0 THEN %s ELSE 1000 + g %% 20 END,
                 md5((g / 3)::text), ('10.0.0.' || (g %% 250))::inet, 'Mozilla/5.0 (bench)',
                 '{{"generator":"text-transformers","parameters":{{"seed":' || g ||
@@ -216,9 +216,9 @@ def _p95(client: object, queries: list[str], n: int) -> dict[str, float]:
 def bench_verify(events: int) -> None:
     from django.db import transaction
 
-    from governance.audit.chain import canonical_rows
-    from governance.audit.models import AuditEvent
-    from governance.audit.verify import scan_chain, verify
+    from assay.audit.chain import canonical_rows
+    from assay.audit.models import AuditEvent
+    from assay.audit.verify import scan_chain, verify
 
     print(f"\n== (b) verification over {events} sealed events")
     _sql("VACUUM ANALYZE audit_auditevent")
@@ -272,9 +272,9 @@ def main() -> None:
 
     from assay.accounts.choices import GlobalRole
     from assay.accounts.models import Team, User
+    from assay.audit.chain import seal
+    from assay.audit.models import AuditEvent
     from assay.studio.models import Project
-    from governance.audit.chain import seal
-    from governance.audit.models import AuditEvent
 
     call_command("migrate", verbosity=0)
     team = Team.objects.create(name="Bench", slug="bench")

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/factuality.py [--eval tests/review/factuality_eval.json] [-v]
 
-Runs every labelled sentence through ``plugins.factuality.matching.assess`` against the
+Runs every labelled sentence through ``plugins.factuality.verdicts.assess`` against the
 set's fact library on the set's review day, then prints the confusion table, precision and
 recall of "needs attention" (contradicted + unsupported) beside their targets, accuracy per
 expected verdict, and the time per claim. No Django, no database: only the ``assay`` facade
@@ -28,11 +28,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
 from assay import Fact  # noqa: E402
-from plugins.factuality.matching import (  # noqa: E402
-    CachedEmbedder,
-    assess,
-    default_embedder,
-)
+from plugins.factuality.embeddings import CachedEmbedder, default_embedder  # noqa: E402
+from plugins.factuality.verdicts import assess  # noqa: E402
 
 LABELS = ("supported", "contradicted", "unsupported", "none")
 ATTENTION = ("contradicted", "unsupported")

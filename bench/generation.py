@@ -128,7 +128,7 @@ def _wait(job_ids: list[str], timeout: float = 600) -> None:
     """Poll every 25 ms: often enough to add ~1 % to a one-second job, rarely enough not
     to steal the CPU the worker's two torch threads need (polling every 5 ms slowed the
     worker's generation by 20-30 % on a 2-core machine)."""
-    from assay.studio.models import GenerationJob
+    from assay.generation.models import GenerationJob
 
     deadline = time.monotonic() + timeout
     pending = set(job_ids)
@@ -146,7 +146,7 @@ def _wait(job_ids: list[str], timeout: float = 600) -> None:
 
 def _submit(user: object, project: object, template: str, variables: dict[str, str],
             params: dict[str, object]) -> str:
-    from assay.studio.services.jobs import submit_generation
+    from assay.generation.services import submit_generation
 
     job = submit_generation(user, project=project, template=template, variables=variables,
                             parameters=params)
@@ -215,8 +215,8 @@ _direct.cache = {}  # type: ignore[attr-defined]
 def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int,
                    device: str) -> None:
     from assay import GenerationRequest, ModelRef
+    from assay.generation.models import GenerationJob
     from assay.plugins.manager import get_plugins
-    from assay.studio.models import GenerationJob
 
     user, project = ctx["user"], ctx["project"]
     template, generator_id, params = ctx[kind]  # type: ignore[misc]

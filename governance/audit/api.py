@@ -1,7 +1,7 @@
 """The auditors' REST API: events (filtered, cursor-paginated), exports, verify, actions.
 
 Only auditors and platform admins get in (403 for every project role, 401 without
-credentials). Views parse the request and call governance.audit's services; the
+credentials). Views parse the request and call assay.audit's services; the
 filters live in queries.py, the export stream in export.py, verification in verify.py.
 """
 
@@ -17,14 +17,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assay.audit import registry
+from assay.audit.chain import utc_iso
+from assay.audit.context import actor_for
+from assay.audit.models import AuditEvent
+from assay.audit.verify import verify_and_record
 from assay.studio.models import Project
-from governance.audit import registry
-from governance.audit.chain import utc_iso
-from governance.audit.context import actor_for
 from governance.audit.export import start_export
-from governance.audit.models import AuditEvent
-from governance.audit.queries import EventFilter
-from governance.audit.verify import verify_and_record
+from governance.audit.filters import EventFilter
 
 
 class IsAuditor(BasePermission):

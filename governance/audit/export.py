@@ -24,13 +24,14 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import Max
 
+from assay.audit.chain import canonical, json_int, json_str, raw_rows, utc_iso
+from assay.audit.context import Actor, audit_context, current
+from assay.audit.fields import canonical_json
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
+from assay.audit.verify import scan_chain
 from assay.core.exceptions import InvalidInput
-from governance.audit.chain import canonical, json_int, json_str, raw_rows, utc_iso
-from governance.audit.context import Actor, audit_context, current
-from governance.audit.fields import canonical_json
-from governance.audit.models import AuditEvent
-from governance.audit.queries import EventFilter
-from governance.audit.services import record
+from governance.audit.filters import EventFilter
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
 CSV_COLUMNS = ("id", "seq", "time", "action", "actor_kind", "actor_id", "actor_display",
@@ -142,7 +143,6 @@ def verify_jsonl(lines: Iterable[str | bytes]) -> tuple[int, int | None]:
     Returns (events read, first bad seq or None). Uses the Python reference canonical
     form; ``data`` is re-serialised canonically, which is how it is stored.
     """
-    from governance.audit.verify import scan_chain
 
     def rows() -> Iterator[tuple[Any, ...]]:
         for line in lines:

@@ -1,6 +1,6 @@
 """Action codes recorded by the provenance service."""
 
-from governance.audit.registry import register
+from assay.audit.registry import register
 
 register("provenance.credentials.created", "Signing credentials created",
          "init_signing made a development root CA and signing certificate (or renewed it).")

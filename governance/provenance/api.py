@@ -9,9 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from assay.audit.context import actor_for
 from assay.core.exceptions import AssayError, InvalidInput, NotFound
 from assay.studio.models import Asset
-from governance.audit.context import actor_for
 from governance.provenance.downloads import sidecar_response
 from governance.provenance.errors import FileTooLarge
 from governance.provenance.services import record_refused_verification, verify_file

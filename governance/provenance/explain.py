@@ -6,8 +6,9 @@ HEADLINES = {
     "trusted": "Trusted: the Content Credentials are intact and were signed with a "
                "certificate this server trusts.",
     "valid": "Valid but untrusted: the file and its Content Credentials are intact, but the "
-             "signing certificate does not lead to a root this server trusts, so who signed "
-             "it cannot be confirmed.",
+             "signing certificate does not lead to a root this server trusts. Anyone can "
+             "make such a certificate, so the signer, model and approvals it names are only "
+             "claims (listed under 'claimed by an untrusted signer').",
     "invalid": "Invalid: the Content Credentials do not match this file, or their signature "
                "fails. See the failures below.",
     "none": "No Content Credentials: this file carries no C2PA manifest, so it says nothing "

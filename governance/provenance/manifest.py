@@ -7,8 +7,12 @@ Builds the C2PA manifest definition (a dict c2pa's Builder takes) from the datab
   image-to-image output or an edited text, ``c2pa.opened`` on the parent ingredient then
   ``c2pa.edited``.
 - ``org.assay.governance``: the project, the prompt template version (id and SHA-256 of
-  its text), parameters and seed, the check results for this exact version, and each
-  approval decision (stage, role, reviewer identity, time, content hash decided on).
+  its text), the parameters that applied and the seed, the check results for this exact
+  version, and each approval decision (stage, role, reviewer identity, time, content hash
+  decided on, and the reasons given to approve past a warning).
+
+A parent that was never approved (a text edited while in review, an image used as an
+init image) is recorded by ``record_definition``: how it was made, and no approvals.
 """
 
 from __future__ import annotations
@@ -24,7 +28,9 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from assay.studio.models import Asset, GenerationJob
+from assay.generation.models import GenerationJob
+from assay.plugins.manager import get_plugins
+from assay.studio.models import Asset
 from governance.provenance import formats
 from governance.provenance.labels import ASSERTION, COMPOSITE, PARENT_ID, SCHEMA, TRAINED
 from governance.review.models import CheckResult, Review
@@ -89,6 +95,18 @@ def software_agent(job: GenerationJob) -> dict[str, Any]:
             "org.assay.model": model_facts(job)}
 
 
+def applied_parameters(job: GenerationJob) -> dict[str, Any]:
+    """The job's parameters that took effect (no ``strength`` on a text-to-image job).
+
+    Asks the generator's schema; a generator no longer installed keeps them all.
+    """
+    generator = get_plugins().generator(job.generator_id)
+    params = dict(job.parameters or {})
+    if generator is None:
+        return params
+    return generator.applied_parameters(params, with_inputs=job.parent_asset_id is not None)
+
+
 def _generation(job: GenerationJob) -> dict[str, Any]:
     version = job.prompt_version
     return {
@@ -97,7 +115,7 @@ def _generation(job: GenerationJob) -> dict[str, Any]:
         "plugin": job.plugin_name, "model": model_facts(job),
         "prompt": {"template": version.template.slug, "version_id": version.pk,
                    "version": version.number, "text_sha256": version.text_sha256},
-        "parameters": job.parameters, "seed": job.seed,
+        "parameters": applied_parameters(job), "seed": job.seed,
     }
 
 
@@ -113,13 +131,19 @@ def _approvals(review: Review) -> list[dict[str, Any]]:
     return [{"stage": d.stage_name, "stage_index": d.stage_index,
              "reviewer_role": d.reviewer_role, "reviewer": reviewer_identity(d.reviewer),
              "reviewer_identity": mode, "decision": d.decision,
-             "decided_at": d.created_at.isoformat(), "content_sha256": d.content_sha256}
+             "decided_at": d.created_at.isoformat(), "content_sha256": d.content_sha256,
+             "overrides": [{"check_id": str(o.get("check_id", "")),
+                            "reason": str(o.get("reason", ""))} for o in d.overrides or []]}
             for d in review.decisions.select_related("reviewer").order_by("created_at")]
 
 
-def governance(asset: Asset, review: Review, job: GenerationJob | None,
+def governance(asset: Asset, review: Review | None, job: GenerationJob | None,
                signed_at: dt.datetime) -> dict[str, Any]:
-    """The ``org.assay.governance`` assertion's data."""
+    """The ``org.assay.governance`` assertion's data.
+
+    Without a review (a parent recorded for its history) it says ``approved: false`` and
+    carries no ``approvals`` key, so a summary never reads it as an approval record.
+    """
     data: dict[str, Any] = {
         "schema": SCHEMA,
         "asset": {"id": str(asset.pk), "kind": asset.kind, "media_type": asset.media_type,
@@ -127,11 +151,14 @@ def governance(asset: Asset, review: Review, job: GenerationJob | None,
         "project": {"slug": asset.project.slug, "name": asset.project.name},
         "generation": _generation(job) if job is not None else None,
         "checks": _checks(asset),
-        "review": {"id": review.pk, "approved_at": (review.finished_at or signed_at)
-                   .isoformat(), "stages": [s["name"] for s in review.stages]},
-        "approvals": _approvals(review),
+        "approved": review is not None,
+        "review": None,
         "signed_at": signed_at.isoformat(),
     }
+    if review is not None:
+        data["review"] = {"id": review.pk, "approved_at": (review.finished_at or signed_at)
+                          .isoformat(), "stages": [s["name"] for s in review.stages]}
+        data["approvals"] = _approvals(review)
     if asset.parent_id is not None:
         data["parent"] = {"asset": str(asset.parent_id), "sha256": asset.parent.sha256,
                           "edited_by_person": asset.job_id is None}
@@ -157,9 +184,13 @@ def actions(asset: Asset, job: GenerationJob | None) -> list[dict[str, Any]]:
     return [{"action": "c2pa.opened", "parameters": {"ingredientIds": [PARENT_ID]}}, edited]
 
 
-def asset_definition(asset: Asset, review: Review, *, label: str,
+def asset_definition(asset: Asset, review: Review | None, *, label: str,
                      signed_at: dt.datetime) -> dict[str, Any]:
-    """The manifest definition for an approved asset version."""
+    """The manifest definition for an approved asset version (``review`` its approval).
+
+    With ``review=None`` it records an unapproved parent, so that a child's ingredient
+    carries the parent's history and model (see ``record_definition``).
+    """
     job = _originating_job(asset)
     return {
         "label": label,
@@ -170,6 +201,11 @@ def asset_definition(asset: Asset, review: Review, *, label: str,
             {"label": ASSERTION, "data": governance(asset, review, job, signed_at)},
         ],
     }
+
+
+def record_definition(asset: Asset, *, label: str, signed_at: dt.datetime) -> dict[str, Any]:
+    """A manifest for a parent that was never approved: how it was made, no approvals."""
+    return asset_definition(asset, None, label=label, signed_at=signed_at)
 
 
 def derivative_definition(*, asset_id: str, project_slug: str, parent_label: str,

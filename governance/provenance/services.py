@@ -22,11 +22,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from assay.audit.context import Actor, audit_context
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
 from assay.core.exceptions import AssayError, Conflict, InvalidInput
-from governance.audit.context import Actor, audit_context
-from governance.audit.services import record
 from governance.provenance import formats, manifest
 from governance.provenance.credentials import (
+    Credentials,
     init_dev_credentials,
     load_credentials,
     trust_anchors_pem,
@@ -84,14 +86,38 @@ def _read(field: Any) -> bytes:
         return handle.read()
 
 
-def _parent_ingredient(parent: Any) -> Ingredient:
-    """The parent's signed file when it has one (its history travels), else its bytes."""
+#: How many unapproved ancestors are recorded inside a child's ingredient, at most.
+MAX_RECORDED_ANCESTORS = 50
+
+
+def _parent_ingredient(parent: Any, creds: Credentials, anchors: str,
+                       depth: int = 0) -> Ingredient:
+    """The parent with its manifest, so its history and model travel with the child.
+
+    An approved parent gives its signed file (a text, its sidecar store too). A parent
+    never approved (a text edited while in review, an init image) is recorded now, with
+    its own parent, in a manifest that says it was not approved; that manifest is not
+    stored and lives on only inside the child. Bytes that no longer match the parent's
+    hash go in bare: Assay never vouches for content it did not make.
+    """
     signed = signed_version(parent)
     if signed is not None:
         return Ingredient(_read(signed.file), signed.format,
-                          f"{parent.pk}.{formats.extension(signed.format)}")
-    return Ingredient(parent.read_bytes(), parent.media_type,
-                      f"{parent.pk}.{formats.extension(parent.media_type)}")
+                          f"{parent.pk}.{formats.extension(signed.format)}",
+                          _read(signed.sidecar) if signed.sidecar else None)
+    data = parent.read_bytes()
+    title = f"{parent.pk}.{formats.extension(parent.media_type)}"
+    if not formats.can_sign(parent.media_type) or (
+            hashlib.sha256(data).hexdigest() != parent.sha256):
+        log.warning("parent %s goes into its child without a manifest", parent.pk)
+        return Ingredient(data, parent.media_type, title)
+    grandparent = (_parent_ingredient(parent.parent, creds, anchors, depth + 1)
+                   if parent.parent_id and depth < MAX_RECORDED_ANCESTORS else None)
+    definition = manifest.record_definition(parent, label=manifest.new_label(),
+                                            signed_at=timezone.now())
+    recorded = sign_bytes(data, parent.media_type, definition, creds, ingredient=grandparent,
+                          thumbnails=settings.ASSAY_PROVENANCE_THUMBNAILS, anchors=anchors)
+    return Ingredient(recorded.data, parent.media_type, title, recorded.sidecar)
 
 
 def _store(row: SignedAsset, signed: SignedBytes, audit: tuple[str, dict[str, Any]]
@@ -141,11 +167,12 @@ def sign_asset(asset: Any, review: Review) -> SignedAsset:
     data = asset.read_bytes()
     if hashlib.sha256(data).hexdigest() != asset.sha256:
         raise Conflict("The stored file no longer matches the approved SHA-256; not signed.")
+    anchors = trust_anchors_pem()
+    ingredient = _parent_ingredient(asset.parent, creds, anchors) if asset.parent_id else None
     label, now = manifest.new_label(), timezone.now()
     definition = manifest.asset_definition(asset, review, label=label, signed_at=now)
-    ingredient = _parent_ingredient(asset.parent) if asset.parent_id else None
     signed = sign_bytes(data, asset.media_type, definition, creds, ingredient=ingredient,
-                        thumbnails=settings.ASSAY_PROVENANCE_THUMBNAILS)
+                        thumbnails=settings.ASSAY_PROVENANCE_THUMBNAILS, anchors=anchors)
     row = SignedAsset(
         asset=asset, project_id=asset.project_id, review=review,
         format=formats.base_type(asset.media_type), embedded=signed.sidecar is None,
@@ -174,6 +201,14 @@ def sign_approved(asset_id: str, review_id: int) -> SignedAsset | None:
         return None
 
 
+def approval_correlation_id(review: Review) -> str | None:
+    """The correlation id of the approval (its audit event), so a late signing joins it."""
+    return (AuditEvent.objects.filter(action="review.asset.approved",
+                                      target_type=review.asset._meta.label_lower,
+                                      target_id=str(review.asset_id))
+            .order_by("-id").values_list("correlation_id", flat=True).first())
+
+
 def sweep_unsigned(limit: int = 100) -> int:
     """Sign approvals whose signing task was lost (broker down); returns how many."""
     stale = timezone.now() - timedelta(seconds=settings.ASSAY_SWEEP_STALE_SECONDS)
@@ -187,7 +222,8 @@ def sweep_unsigned(limit: int = 100) -> int:
         if not formats.can_sign(review.asset.media_type):
             continue
         try:
-            sign_asset(review.asset, review)
+            with audit_context(correlation_id=approval_correlation_id(review)):
+                sign_asset(review.asset, review)
             done += 1
         except SigningUnavailable as exc:
             log.error("signing sweep stopped: %s", exc)
@@ -228,7 +264,8 @@ def derive_signed(source: SignedAsset, transform: Transform) -> SignedAsset:
     signed = sign_bytes(derived.data, derived.media_type, definition, creds,
                         ingredient=Ingredient(parent_bytes, source.format,
                                               f"{asset.pk}.{formats.extension(source.format)}"),
-                        thumbnails=settings.ASSAY_PROVENANCE_THUMBNAILS)
+                        thumbnails=settings.ASSAY_PROVENANCE_THUMBNAILS,
+                        anchors=trust_anchors_pem())
     row = SignedAsset(
         asset=asset, project_id=source.project_id, review=source.review, parent=source,
         transform=derived.description, format=formats.base_type(derived.media_type),

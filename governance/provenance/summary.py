@@ -79,31 +79,84 @@ def summarise(store: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def sentences(summary: dict[str, Any]) -> list[str]:
-    """The summary as lines a person reads (CLI output, API ``lines``)."""
+#: Where the facts of a file whose credentials are not trusted go, and the heading that
+#: says so. Nothing under them is confirmed: anyone can make a certificate and write any
+#: signer, model or approval into a manifest.
+CLAIMED = {"valid": ("claimed_by_untrusted_signer",
+                     "Claimed by an untrusted signer (none of this is confirmed):"),
+           "invalid": ("claimed_by_invalid_credentials",
+                       "Claimed by Content Credentials that failed validation (none of this "
+                       "is confirmed):")}
+_SHOWN = 200  # characters of signer-written text repeated in a line
+
+
+def _short(value: Any) -> str:
+    text = " ".join(str(value).split())
+    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
+
+
+def present(state: str, facts: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """(summary, lines) for a report: facts as facts only when the file is trusted.
+
+    Otherwise they are nested under ``claimed_by_untrusted_signer`` (or
+    ``claimed_by_invalid_credentials``) and each line says it is a claim, so a forged
+    signer or approval is never repeated as if it were true.
+    """
+    if not facts:
+        return {}, []
+    if state == "trusted":
+        return {"trusted": True, **facts}, sentences(facts)
+    key, heading = CLAIMED.get(state, CLAIMED["invalid"])
+    return ({"trusted": False, key: facts},
+            [heading, *(f"  {line}" for line in sentences(facts, claimed=True))])
+
+
+def _approval(item: dict[str, Any], claimed: bool) -> str:
+    said = (f"stage '{_short(item.get('stage'))}' by {_short(item.get('reviewer'))} "
+            f"({_short(item.get('reviewer_role'))}) at {_short(item.get('decided_at'))}")
+    line = f"It says it was approved at {said}" if claimed else f"Approved at {said}"
+    overrides = [o for o in item.get("overrides") or [] if isinstance(o, dict)]
+    if overrides:
+        line += ", past " + "; ".join(
+            f"the warning {_short(o.get('check_id'))} (reason: {_short(o.get('reason'))})"
+            for o in overrides)
+    return line + "."
+
+
+def sentences(summary: dict[str, Any], *, claimed: bool = False) -> list[str]:
+    """The summary as lines a person reads (CLI output, API ``lines``).
+
+    ``claimed``: the signer is not trusted, so every line says "it says", never "it is".
+    """
     if not summary:
         return []
     who = summary["signed_by"]
-    lines = [f"Signed by {who.get('common_name') or 'an unnamed certificate'}"
-             + (f" ({who['issuer']})" if who.get("issuer") else "")
-             + (f" at {summary['signed_at']} ({summary['signed_at_source']})"
-                if summary.get("signed_at") else ", time not stated") + "."]
+    signer = (f"{_short(who.get('common_name') or 'an unnamed certificate')}"
+              + (f" ({_short(who['issuer'])})" if who.get("issuer") else "")
+              + (f" at {_short(summary['signed_at'])} ({summary['signed_at_source']})"
+                 if summary.get("signed_at") else ", time not stated"))
+    lines = [f"It says it was signed by {signer}; that certificate is not trusted here."
+             if claimed else f"Signed by {signer}."]
     if summary["ai_generated"]:
         model = summary.get("model") or {}
         gen = summary.get("generator") or {}
-        made = f" by {gen['name']} {gen.get('version') or ''}".rstrip() if gen else ""
-        with_model = (f" with model {model.get('id')}"
-                      + (f" at revision {model['revision']}" if model.get("revision") else "")
+        made = f" by {_short(gen['name'])} {_short(gen.get('version') or '')}".rstrip() \
+            if gen else ""
+        with_model = (f" with model {_short(model.get('id'))}"
+                      + (f" at revision {_short(model['revision'])}"
+                         if model.get("revision") else "")
                       if model else "")
-        lines.append(f"AI-generated{made}{with_model}.")
+        lines.append(f"{'It says it is AI-generated' if claimed else 'AI-generated'}"
+                     f"{made}{with_model}.")
     else:
         lines.append("Not declared as AI-generated.")
     if summary.get("project"):
-        lines.append(f"Project: {summary['project'].get('name') or summary['project']['slug']}.")
+        name = _short(summary["project"].get("name") or summary["project"].get("slug"))
+        lines.append(f"It names the project {name}." if claimed else f"Project: {name}.")
     for item in summary.get("approvals", []):
-        lines.append(f"Approved at stage '{item['stage']}' by {item['reviewer']} "
-                     f"({item['reviewer_role']}) at {item['decided_at']}.")
+        lines.append(_approval(item, claimed))
     if len(summary.get("history", [])) > 1:
-        lines.append(f"History: {len(summary['history'])} signed versions "
-                     f"({' ← '.join(h['title'] or h['manifest'] for h in summary['history'])}).")
+        titles = " ← ".join(_short(h["title"] or h["manifest"]) for h in summary["history"])
+        lines.append(f"{'It lists' if claimed else 'History:'} {len(summary['history'])} "
+                     f"signed versions ({titles}).")
     return lines

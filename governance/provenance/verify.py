@@ -19,7 +19,7 @@ import c2pa
 
 from governance.provenance import explain, formats
 from governance.provenance.errors import UnreadableFile, UnsupportedFormat
-from governance.provenance.summary import sentences, summarise
+from governance.provenance.summary import present, summarise
 
 log = logging.getLogger(__name__)
 
@@ -111,9 +111,9 @@ def verify_bytes(data: bytes, *, sidecar: bytes | None = None, filename: str = "
     if store is None:
         return base
     state = STATES.get(store.get("validation_state", ""), "invalid")
-    summary = summarise(store)
+    summary, lines = present(state, summarise(store))
     return Report(state=state, headline=explain.HEADLINES[state], format=media_type,
                   sha256=base.sha256, size=base.size, embedded=embedded,
                   manifest_label=store.get("active_manifest"),
                   failures=_failures(store.get("validation_results") or {}),
-                  summary=summary, lines=sentences(summary))
+                  summary=summary, lines=lines)

@@ -1,6 +1,6 @@
 """Action codes recorded by the review workflow."""
 
-from governance.audit.registry import register
+from assay.audit.registry import register
 
 register("review.brand_kit.updated", "Brand kit updated",
          "An owner changed the voice, banned terms, disclaimers or image minimums.")

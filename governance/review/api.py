@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assay.accounts.choices import Capability
-from assay.api.base import ScopedViewSet
 from assay.core.exceptions import InvalidInput
+from assay.core.rest import ScopedViewSet
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
 from governance.review import brand, queries, workflow

@@ -9,5 +9,5 @@ class ReviewConfig(AppConfig):
     verbose_name = "Review"
 
     def ready(self) -> None:
-        """Register action codes and start checks when assets are stored."""
-        from governance.review import actions, receivers  # noqa: F401
+        """Register the action codes (checks start through the assets_stored hook)."""
+        from governance.review import actions  # noqa: F401

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from assay.accounts.choices import Capability, ProjectRole
+from assay.audit.context import actor_for
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput
 from assay.plugins.contracts import (
     SEVERITIES,
@@ -18,10 +19,9 @@ from assay.plugins.contracts import (
     Disclaimer,
     Fact,
 )
+from assay.plugins.patterns import compile_owner_pattern
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
-from governance.audit.context import actor_for
-from governance.audit.services import record
 from governance.review.choices import DEFAULT_BLOCKING, DEFAULT_STAGES
 from governance.review.models import ApprovedFact, BrandKit, CheckResult, ReviewPolicy
 
@@ -34,15 +34,14 @@ def _strings(value: Any, where: str, *, limit: int = 200) -> list[str]:
     return [v.strip()[:limit] for v in value if v.strip()]
 
 
-def _valid_regex(pattern: str) -> bool:
-    """Refuse what the disclaimer check would refuse later: long or uncompilable patterns."""
-    if not pattern or len(pattern) > 200:
-        return False
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
+def _check_regex(pattern: str, i: int) -> None:
+    """Refuse now, with what to change, any pattern the disclaimer check would refuse when it
+    runs: both compile it with RE2 through :func:`compile_owner_pattern`."""
+    _, problem = compile_owner_pattern(pattern)
+    if problem:
+        shown = pattern if len(pattern) <= 60 else pattern[:59] + "…"
+        raise InvalidInput(f"disclaimers[{i}]: the pattern '{shown}' {problem}.",
+                           errors={f"disclaimers.{i}.triggers": [f"pattern {problem}"]})
 
 
 def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
@@ -62,7 +61,9 @@ def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
                             f"disclaimers.{i}.triggers")
         bad = [t for t in triggers if t not in _TRIGGERS
                and not t.startswith(("keyword:", "regex:"))]
-        bad += [t for t in triggers if t.startswith("regex:") and not _valid_regex(t[6:])]
+        for t in triggers:
+            if t.startswith("regex:"):
+                _check_regex(t[6:], i)
         if not text or not triggers or bad:
             raise InvalidInput(
                 f"disclaimers[{i}] needs text and triggers from {', '.join(_TRIGGERS)}, "

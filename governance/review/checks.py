@@ -7,11 +7,11 @@ import logging
 
 from django.db import transaction
 
+from assay.audit.context import Actor, audit_context
+from assay.audit.services import record
 from assay.plugins.contracts import CHECK_STATUSES, SEVERITIES, CheckOutcome, CheckSubject
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
-from governance.audit.context import Actor, audit_context
-from governance.audit.services import record
 from governance.review.brand import check_context, policy_for
 from governance.review.models import CheckResult
 

@@ -16,10 +16,10 @@ from django.utils import timezone
 
 from assay.accounts.choices import ProjectRole
 from assay.accounts.models import User
+from assay.audit.context import Actor, audit_context
+from assay.audit.services import record
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
-from governance.audit.context import Actor, audit_context
-from governance.audit.services import record
 from governance.review.choices import ReviewStatus
 from governance.review.dispatch import queue_checks
 from governance.review.models import CheckResult, Review

@@ -5,22 +5,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.dispatch import Signal
-
+from assay.audit.context import current
 from assay.plugins.manager import get_plugins
 
 log = logging.getLogger(__name__)
 
-#: Sent after the approving transaction commits; the provenance service listens here.
-asset_approved = Signal()
-
 
 def announce_approval(review: Any) -> None:
-    """Send the Django signal and call the plugins' ``asset_approved`` hook."""
-    asset_approved.send(sender=type(review), review=review)
+    """Raise the one approval event, the ``asset_approved`` hook (provenance signs there,
+    publishers publish), carrying the approving request's correlation id."""
     try:
         get_plugins().pm.hook.asset_approved(
             asset_id=str(review.asset_id), project=review.project.slug,
-            sha256=review.content_sha256)
+            sha256=review.content_sha256, review_id=review.pk,
+            correlation_id=current().correlation_id or "")
     except Exception:  # a publisher plugin failing must not undo or hide the approval
         log.exception("an asset_approved hook failed for asset %s", review.asset_id)

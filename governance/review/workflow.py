@@ -21,12 +21,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from assay.accounts.choices import Capability
+from assay.audit.context import actor_for
+from assay.audit.services import record
 from assay.core.exceptions import Conflict, InvalidInput, NotPermitted
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
 from assay.studio.services.projects import require_capability, role_in
-from governance.audit.context import actor_for
-from governance.audit.services import record
 from governance.review.brand import policy_for
 from governance.review.choices import DecisionKind, ReviewStatus
 from governance.review.models import CheckResult, Comment, Decision, Review

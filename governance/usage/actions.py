@@ -1,6 +1,6 @@
 """Action codes recorded by usage and quotas."""
 
-from governance.audit.registry import register
+from assay.audit.registry import register
 
 register("usage.quota.set", "Quota set",
          "An owner or admin set (or changed) a monthly quota of a team, project or user.")

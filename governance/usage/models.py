@@ -36,7 +36,7 @@ class UsageRecord(models.Model):
     copied so roll-ups need no joins through jobs and do not move when a project does.
     """
 
-    job = models.OneToOneField("studio.GenerationJob", on_delete=models.PROTECT,
+    job = models.OneToOneField("generation.GenerationJob", on_delete=models.PROTECT,
                                related_name="usage_record")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                              related_name="usage_records")

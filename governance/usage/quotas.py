@@ -34,9 +34,9 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from assay.core.exceptions import QuotaExceeded
+from assay.generation.choices import TERMINAL_STATUSES
+from assay.generation.models import GenerationJob
 from assay.plugins.contracts import Generator
-from assay.studio.choices import TERMINAL_STATUSES
-from assay.studio.models import GenerationJob
 from governance.usage.models import Metric, Quota, QuotaScope, UsageRecord
 
 log = logging.getLogger(__name__)

@@ -14,11 +14,12 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from assay.accounts.choices import Capability
+from assay.audit.context import actor_for
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotPermitted
-from assay.studio.models import GenerationJob, Membership, Project
+from assay.generation.models import GenerationJob
+from assay.studio.models import Membership, Project
 from assay.studio.services.projects import require_capability
-from governance.audit.context import actor_for
-from governance.audit.services import record
 from governance.usage import quotas as q
 from governance.usage.models import Metric, Quota, QuotaScope, UsageRecord
 

@@ -35,9 +35,11 @@ from assay.plugins.modelfiles import (
     read_stamp,
     resolve_source,
 )
+from assay.plugins.patterns import MAX_OWNER_PATTERN, OwnerPattern, compile_owner_pattern
 
 __all__ = (
     "CHECK_STATUSES",
+    "MAX_OWNER_PATTERN",
     "PLUGIN_API_VERSION",
     "SEVERITIES",
     "STAMP_NAME",
@@ -55,11 +57,13 @@ __all__ = (
     "Generator",
     "ModelRef",
     "NullProgress",
+    "OwnerPattern",
     "Param",
     "Progress",
     "RequestResult",
     "ResolvedSource",
     "build_model_folder",
+    "compile_owner_pattern",
     "folder_revision",
     "hookimpl",
     "read_stamp",

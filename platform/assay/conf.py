@@ -33,7 +33,8 @@ SETTINGS: tuple[Setting, ...] = (
             "production: redis://host:6379/0 (or amqp://)."),
     Setting("SECRET_KEY", "<generated once into ASSAY_VAR_DIR/secret_key>",
             "Django secret key; set it in production."),
-    Setting("DEBUG", "true", "Django debug mode; false in production."),
+    Setting("DEBUG", "false", "Django debug mode, for development only: its error pages "
+            "show settings and URL patterns. Never on in production."),
     Setting("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]", "Comma-separated host names served."),
     Setting("CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://assay.example.com)."),
     Setting("MEDIA_ROOT", "<ASSAY_VAR_DIR>/media", "Where generated assets are stored."),
@@ -109,6 +110,42 @@ SETTINGS: tuple[Setting, ...] = (
             "Embed a thumbnail in each manifest (adds ~100 ms and up to 1 MB per file)."),
     Setting("ASSAY_VERIFY_MAX_BYTES", "26214400",
             "Largest file (and sidecar) the verify endpoint accepts, in bytes (25 MB)."),
+    # --- Production serving: gunicorn, the database pool, HTTPS, static files ---------
+    Setting("ASSAY_WEB_BIND", "127.0.0.1:8000",
+            "Where gunicorn listens (host:port; 0.0.0.0:8000 in a container)."),
+    Setting("ASSAY_WEB_WORKERS", "2", "gunicorn worker processes."),
+    Setting("ASSAY_WEB_THREADS", "4",
+            "Threads per gunicorn worker (requests served at once by each process); keep "
+            "it near ASSAY_DB_POOL_MAX_SIZE (threads beyond the pool wait for a connection)."),
+    Setting("ASSAY_WEB_TIMEOUT", "30",
+            "Seconds a request may take before gunicorn restarts its worker."),
+    Setting("ASSAY_WEB_GRACEFUL_TIMEOUT", "25",
+            "Seconds gunicorn lets requests in flight finish after SIGTERM (below the "
+            "pod's termination grace period)."),
+    Setting("ASSAY_WEB_ACCESS_LOG", "true", "gunicorn writes one access-log line per request "
+            "to stdout."),
+    Setting("ASSAY_DB_POOL_MAX_SIZE", "4",
+            "PostgreSQL: most connections each process keeps in its psycopg pool (0: no pool, "
+            "one connection per thread kept for 60 s). Web connections stay at most "
+            "ASSAY_WEB_WORKERS x this."),
+    Setting("ASSAY_DB_POOL_MIN_SIZE", "1", "PostgreSQL: connections each pool keeps open."),
+    Setting("ASSAY_DB_POOL_TIMEOUT", "10",
+            "Seconds a request waits for a free pooled connection before failing."),
+    Setting("ASSAY_STATIC_MANIFEST", "false",
+            "Serve collected, hashed and compressed static files from STATIC_ROOT (run "
+            "`manage.py collectstatic` with this on, e.g. when building the image); false: "
+            "WhiteNoise finds them in the apps, with no collectstatic step."),
+    Setting("SECURE_SSL_REDIRECT", "false",
+            "Redirect plain HTTP to HTTPS (the health probes are exempt)."),
+    Setting("SECURE_HSTS_SECONDS", "0",
+            "Strict-Transport-Security max-age; production: 31536000 once HTTPS works."),
+    Setting("SECURE_HSTS_INCLUDE_SUBDOMAINS", "false", "HSTS covers subdomains too."),
+    Setting("SECURE_HSTS_PRELOAD", "false", "HSTS asks to be preloaded by browsers."),
+    Setting("SECURE_PROXY_SSL_HEADER", "",
+            "Header and value by which the TLS-terminating proxy marks HTTPS requests, e.g. "
+            "HTTP_X_FORWARDED_PROTO,https (only behind a proxy that sets it)."),
+    Setting("SESSION_COOKIE_SECURE", "false", "Send the session cookie over HTTPS only."),
+    Setting("CSRF_COOKIE_SECURE", "false", "Send the CSRF cookie over HTTPS only."),
 )
 
 _DECLARED = {s.name: s for s in SETTINGS}

@@ -7,6 +7,7 @@ same code runs production with DATABASE_URL, CELERY_BROKER_URL and friends set.
 from __future__ import annotations
 
 import dj_database_url
+from csp.constants import NONE, SELF
 
 from assay.conf import (
     BASE_DIR,
@@ -25,6 +26,39 @@ DEBUG = env_bool("DEBUG")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
+# HTTPS, from the environment: all off by default (the embedded mode serves plain HTTP on
+# loopback); production turns them on (`manage.py check --deploy` then reports nothing).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # kubelet probes speak plain HTTP
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+_proxy_ssl_header = env_list("SECURE_PROXY_SSL_HEADER")
+if _proxy_ssl_header and len(_proxy_ssl_header) != 2:
+    raise ValueError("SECURE_PROXY_SSL_HEADER must be HEADER,VALUE "
+                     "(e.g. HTTP_X_FORWARDED_PROTO,https) or empty")
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if _proxy_ssl_header else None
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE")
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE")
+
+# Every response carries a Content-Security-Policy that allows nothing inline: scripts and
+# styles come from static files only (htmx is configured not to inject its own styles).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -32,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "js_lib_htmx",
     "assay.core",
@@ -40,19 +75,30 @@ INSTALLED_APPS = [
     "assay.generation",
     "assay.api",
     "assay.portal",
-    "governance.audit",
+    "assay.audit",
     "governance.review",
     "governance.usage",
     "governance.provenance",
 ]
 
+#: The platform's own hook implementations, registered in every plugin manager and never
+#: skipped: how the domain (submission, job finish) reaches governance (quotas, usage,
+#: checks, signing) without importing it. See assay.plugins.manager.build_plugins.
+ASSAY_BUILTIN_PLUGINS = [
+    "governance.usage.hooks",
+    "governance.review.hooks",
+    "governance.provenance.hooks",
+]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with DEBUG off too
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "governance.audit.middleware.AuditContextMiddleware",
+    "assay.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -86,6 +132,21 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # take the write lock at BEGIN so two writers never deadlock upgrading a read lock.
     DATABASES["default"]["OPTIONS"] = {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+ASSAY_DB_POOL_MAX_SIZE = env_int("ASSAY_DB_POOL_MAX_SIZE")
+ASSAY_DB_POOL_MIN_SIZE = env_int("ASSAY_DB_POOL_MIN_SIZE")
+ASSAY_DB_POOL_TIMEOUT = env_int("ASSAY_DB_POOL_TIMEOUT")
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and ASSAY_DB_POOL_MAX_SIZE:
+    # One bounded psycopg pool per process, shared by its threads: without it every
+    # request thread kept its own connection for 60 s, and 50 concurrent submissions
+    # exhausted the server's connections. A pool requires CONN_MAX_AGE = 0.
+    if not 0 <= ASSAY_DB_POOL_MIN_SIZE <= ASSAY_DB_POOL_MAX_SIZE:
+        raise ValueError(f"ASSAY_DB_POOL_MIN_SIZE={ASSAY_DB_POOL_MIN_SIZE} must be between 0 "
+                         f"and ASSAY_DB_POOL_MAX_SIZE={ASSAY_DB_POOL_MAX_SIZE}")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": ASSAY_DB_POOL_MIN_SIZE, "max_size": ASSAY_DB_POOL_MAX_SIZE,
+        "timeout": float(ASSAY_DB_POOL_TIMEOUT)}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True  # the pool checks before handing out
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -106,6 +167,15 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# WhiteNoise serves static files in every mode, DEBUG on or off. Production collects them
+# into STATIC_ROOT with hashed, compressed names; the embedded mode finds them in the apps.
+ASSAY_STATIC_MANIFEST = env_bool("ASSAY_STATIC_MANIFEST")
+if ASSAY_STATIC_MANIFEST:
+    STORAGES["staticfiles"] = {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"}
+WHITENOISE_USE_FINDERS = not ASSAY_STATIC_MANIFEST
+if WHITENOISE_USE_FINDERS:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -115,7 +185,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "assay.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "assay.core.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 

@@ -9,6 +9,10 @@ import tempfile
 
 os.environ.setdefault("ASSAY_PLUGINS_STRICT", "true")
 os.environ.setdefault("DEBUG", "false")
+# No connection pool in the suite: race tests hold 20 connections at once across a
+# barrier (a pool of 4 would make them wait out its timeout), and each test's transaction
+# pins one connection anyway. tests/core/test_serving.py runs gunicorn with the pool on.
+os.environ.setdefault("ASSAY_DB_POOL_MAX_SIZE", "0")
 os.environ.setdefault("ASSAY_MODELS_DIR", str(__import__("pathlib").Path(__file__)
                                               .resolve().parents[2] / "var" / "test-models"))
 

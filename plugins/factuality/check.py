@@ -10,7 +10,8 @@ from collections import Counter
 from typing import Any, ClassVar
 
 from assay import Check, CheckContext, CheckOutcome, CheckSubject, Evidence
-from plugins.factuality.matching import ClaimVerdict, Embedder, ModelUnavailable, assess
+from plugins.factuality.embeddings import Embedder, ModelUnavailable
+from plugins.factuality.verdicts import ClaimVerdict, assess
 
 NO_FACTS = ("This project has no approved facts yet, so claims were not checked; an "
             "owner can add them to the brand kit.")

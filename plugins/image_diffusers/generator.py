@@ -126,6 +126,7 @@ class DiffusersImageGenerator(Generator):
             minimum=0.05,
             maximum=1.0,
             help="Image-to-image only: how much of the parent image is repainted (1: all).",
+            only_with_inputs=True,
         ),
         Param("num_images", int, 1, minimum=1, maximum=4, help="Images per job."),
     )

@@ -7,18 +7,16 @@ them exactly the way a third party would, and so the platform depends only on th
 from __future__ import annotations
 
 from assay import Check, hookimpl
+from plugins.quality_checks.banned_terms import BannedTermsCheck
+from plugins.quality_checks.disclaimers import DisclaimersCheck
 from plugins.quality_checks.image import (
     BlankImageCheck,
     MinimumResolutionCheck,
     NearDuplicateCheck,
 )
-from plugins.quality_checks.text import (
-    BannedTermsCheck,
-    DisclaimersCheck,
-    LengthReadabilityCheck,
-    PersonalDataCheck,
-    ProfanityCheck,
-)
+from plugins.quality_checks.personal_data import PersonalDataCheck
+from plugins.quality_checks.profanity import ProfanityCheck
+from plugins.quality_checks.readability import LengthReadabilityCheck
 
 #: Assay plugin API versions this module was written against.
 ASSAY_API = ">=1,<2"

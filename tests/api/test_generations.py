@@ -7,8 +7,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from assay.studio.models import Asset, GenerationJob
-from governance.audit.models import AuditEvent
+from assay.audit.models import AuditEvent
+from assay.generation.models import GenerationJob
+from assay.studio.models import Asset
 
 pytestmark = pytest.mark.django_db
 

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from governance.audit.chain import seal
-from governance.audit.context import Actor, audit_context
-from governance.audit.models import AuditEvent
-from governance.audit.services import record
+from assay.audit.chain import seal
+from assay.audit.context import Actor, audit_context
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
 
 
 @pytest.fixture(autouse=True)

@@ -14,11 +14,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assay.accounts.services import issue_token
-from governance.audit.chain import seal
-from governance.audit.context import Actor, audit_context
+from assay.audit.chain import seal
+from assay.audit.context import Actor, audit_context
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
 from governance.audit.export import verify_jsonl
-from governance.audit.models import AuditEvent
-from governance.audit.services import record
 
 pytestmark = pytest.mark.django_db
 
@@ -195,7 +195,7 @@ def test_exporting_100k_events_keeps_memory_flat(users, project):
     AuditEvent.objects.bulk_create(
         [AuditEvent(created_at=now, action="studio.generation.submitted", actor_kind="user",
                     actor_id="1", actor_display="cara", actor_user_id=1,
-                    target_type="studio.generationjob", target_id=str(i),
+                    target_type="generation.generationjob", target_id=str(i),
                     target_display=f"Job {i}", project_id=project.pk,
                     correlation_id=f"c{i}", user_agent="bench", data={"i": i, "p": payload})
          for i in range(100_000)], batch_size=2000)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import DatabaseError, connection, transaction
 
-from governance.audit.chain import seal
-from governance.audit.checkpoints import write_checkpoint
-from governance.audit.models import AuditEvent, Checkpoint
-from governance.audit.services import record
+from assay.audit.chain import seal
+from assay.audit.checkpoints import write_checkpoint
+from assay.audit.models import AuditEvent, Checkpoint
+from assay.audit.services import record
 from tests.audit.conftest import make_chain
 
 pytestmark = pytest.mark.django_db
@@ -70,6 +70,6 @@ def test_sqlite_has_no_triggers_but_the_chain_notices(project):
     make_chain(2, project=project)
     with connection.cursor() as cursor:
         cursor.execute("UPDATE audit_auditevent SET reason = 'x' WHERE seq = 2")
-    from governance.audit.verify import verify
+    from assay.audit.verify import verify
 
     assert verify().first_bad_seq == 2

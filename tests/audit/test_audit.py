@@ -5,10 +5,10 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from assay.accounts.services import issue_token
-from governance.audit import registry
-from governance.audit.context import Actor, audit_context
-from governance.audit.models import AuditEvent
-from governance.audit.services import record
+from assay.audit import registry
+from assay.audit.context import Actor, audit_context
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
 
 pytestmark = pytest.mark.django_db
 

@@ -9,12 +9,12 @@ import threading
 import pytest
 from django.db import connection, connections, transaction
 
-from governance.audit import chain
-from governance.audit.chain import GENESIS, canonical, canonical_rows, event_hash, seal
-from governance.audit.context import Actor, audit_context
-from governance.audit.models import AuditEvent
-from governance.audit.services import record
-from governance.audit.verify import verify
+from assay.audit import chain
+from assay.audit.chain import GENESIS, canonical, canonical_rows, event_hash, seal
+from assay.audit.context import Actor, audit_context
+from assay.audit.models import AuditEvent
+from assay.audit.services import record
+from assay.audit.verify import verify
 from tests.audit.conftest import make_chain
 
 pytestmark = pytest.mark.django_db

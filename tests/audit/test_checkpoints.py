@@ -8,11 +8,11 @@ import stat
 import pytest
 from django.core.management import call_command
 
-from governance.audit.chain import GENESIS, canonical_rows, event_hash
-from governance.audit.checkpoints import audit_key, checkpoint_dir, key_id, write_checkpoint
-from governance.audit.models import AuditEvent, Checkpoint
-from governance.audit.services import record
-from governance.audit.verify import verify
+from assay.audit.chain import GENESIS, canonical_rows, event_hash
+from assay.audit.checkpoints import audit_key, checkpoint_dir, key_id, write_checkpoint
+from assay.audit.models import AuditEvent, Checkpoint
+from assay.audit.services import record
+from assay.audit.verify import verify
 from tests.audit.conftest import make_chain, tampering
 
 pytestmark = pytest.mark.django_db

@@ -8,14 +8,14 @@ import pytest
 from assay.accounts.choices import ProjectRole
 from assay.accounts.models import Team
 from assay.accounts.services import issue_token
+from assay.audit.services import record
+from assay.audit.testing import every_change_audited
 from assay.generation.registry import register_model
 from assay.generation.runtime import run_job
+from assay.generation.services import cancel_job, submit_generation
 from assay.studio.models import Asset, Project
-from assay.studio.services.jobs import cancel_job, submit_generation
 from assay.studio.services.projects import grant_role
 from assay.studio.services.prompts import add_version, create_template, move_label
-from governance.audit.services import record
-from governance.audit.testing import every_change_audited
 from governance.review import brand, workflow
 from governance.review.checks import run_checks
 from governance.review.models import CheckResult, Review
@@ -75,10 +75,10 @@ def test_job_services_are_audited(users, template, django_capture_on_commit_call
     with every_change_audited() as trace, django_capture_on_commit_callbacks(execute=False):
         job = submit_generation(users["creator"], project=template.project,
                                 template="blurb", variables={"product": "Kite"})
-    assert ("studio.generationjob", str(job.pk)) in {(c.model, c.pk) for c in trace.rows}
+    assert ("generation.generationjob", str(job.pk)) in {(c.model, c.pk) for c in trace.rows}
     with every_change_audited() as trace:
         cancel_job(users["creator"], job, reason="typo")
-    assert ("studio.generationjob", "UPDATE") in {s[:2] for s in trace.statements}
+    assert ("generation.generationjob", "UPDATE") in {s[:2] for s in trace.statements}
 
 
 def test_account_and_registry_services_are_audited(project, users, tmp_path):

@@ -6,9 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from rest_framework.test import APIClient
 
-from governance.audit.chain import canonical_rows, event_hash
-from governance.audit.models import AuditEvent
-from governance.audit.verify import verify
+from assay.audit.chain import canonical_rows, event_hash
+from assay.audit.models import AuditEvent
+from assay.audit.verify import verify
 from tests.audit.conftest import make_chain, tampering
 
 pytestmark = pytest.mark.django_db
@@ -100,7 +100,7 @@ def test_verify_streams_in_chunks_and_reports_counts(project):
 
 
 def test_verify_seals_what_is_pending_first(project):
-    from governance.audit.services import record
+    from assay.audit.services import record
 
     make_chain(2, project=project)
     record("studio.project.created", target=project)

@@ -7,9 +7,10 @@ import threading
 import pytest
 from django.db import connection
 
+from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
-from assay.studio.models import Asset, GenerationJob
-from assay.studio.services.jobs import cancel_job, submit_generation
+from assay.generation.services import cancel_job, submit_generation
+from assay.studio.models import Asset
 from tests.conftest import make_user
 from tests.fixtures.workers import wait_for
 

@@ -6,12 +6,13 @@ from unittest import mock
 import pytest
 from django.utils import timezone
 
+from assay.audit.models import AuditEvent
 from assay.generation import sweeper
-from assay.generation.claims import claim
+from assay.generation.leases import claim
+from assay.generation.models import GenerationJob
 from assay.generation.runtime import model_cache, run_job
-from assay.studio.models import Asset, GenerationJob
-from assay.studio.services.jobs import submit_generation
-from governance.audit.models import AuditEvent
+from assay.generation.services import submit_generation
+from assay.studio.models import Asset
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,10 @@ import hashlib
 import pytest
 from rest_framework.test import APIClient
 
+from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
-from assay.studio.models import Asset, GenerationJob
-from assay.studio.services.jobs import submit_generation
+from assay.generation.services import submit_generation
+from assay.studio.models import Asset
 from tests.conftest import make_template
 
 pytestmark = pytest.mark.django_db

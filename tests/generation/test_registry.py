@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from assay.audit.models import AuditEvent
 from assay.core.exceptions import InvalidInput
-from assay.generation.models import RegisteredModel
+from assay.generation.models import GenerationJob, RegisteredModel
 from assay.generation.registry import folder_revision, register_model
-from assay.studio.models import GenerationJob
-from assay.studio.services.jobs import submit_generation
-from governance.audit.models import AuditEvent
+from assay.generation.services import submit_generation
 
 pytestmark = pytest.mark.django_db
 

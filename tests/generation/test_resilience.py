@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from assay.studio.models import Asset, GenerationJob
-from assay.studio.services.jobs import submit_generation
+from assay.generation.models import GenerationJob
+from assay.generation.services import submit_generation
+from assay.studio.models import Asset
 from tests.conftest import skip_or_fail
 from tests.fixtures.workers import REPO, Worker, wait_for
 

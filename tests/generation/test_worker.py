@@ -11,9 +11,10 @@ import signal
 
 import pytest
 
-from assay.studio.models import Asset, GenerationJob
-from assay.studio.services.jobs import cancel_job, submit_generation
-from governance.audit.models import AuditEvent
+from assay.audit.models import AuditEvent
+from assay.generation.models import GenerationJob
+from assay.generation.services import cancel_job, submit_generation
+from assay.studio.models import Asset
 from tests.conftest import IN_CI, make_template, redis_url
 from tests.fixtures.workers import wait_for
 

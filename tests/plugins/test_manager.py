@@ -11,8 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from assay.plugins import hookspecs
+from assay import hookimpl
+from assay.core.exceptions import InvalidInput
+from assay.generation.models import GenerationJob
+from assay.generation.runtime import run_job
+from assay.generation.services import submit_generation
+from assay.plugins import hookspecs, manager
 from assay.plugins.manager import PluginLoadError, build_plugins
+from assay.studio.models import Asset
+from governance.usage.models import UsageRecord
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -177,10 +184,84 @@ def test_hook_asset_approved():
         def asset_approved(asset_id, project, sha256):
             seen.append((asset_id, project, sha256))
 
-    plugins = build_plugins(strict=True, entry_points=[], extra=[("pub", Publisher)])
-    plugins.pm.hook.asset_approved(asset_id="a1", project="launch", sha256="ab")
-    assert seen == [("a1", "launch", "ab")]
+    plugins = build_plugins(strict=True, entry_points=[], extra=[("pub", Publisher)],
+                            builtins=())
+    plugins.pm.hook.asset_approved(asset_id="a1", project="launch", sha256="ab",
+                                   review_id=7, correlation_id="req-1")
+    assert seen == [("a1", "launch", "ab")]  # an implementation may take fewer arguments
     assert plugins.statuses[0].hooks == ["asset_approved"]
+
+
+def _process_manager(monkeypatch, *extra):
+    """This process's plugin manager with ``extra`` plugins added (and the built-ins)."""
+    plugins = build_plugins(strict=True, extra=list(extra))
+    monkeypatch.setattr(manager, "_process_plugins", lambda: plugins)
+    return plugins
+
+
+def test_hook_generation_submitting(users, template, monkeypatch):
+    class Freeze:
+        @staticmethod
+        @hookimpl
+        def generation_submitting(user, project, generator, parameters):
+            if parameters.get("seed") == 13:
+                raise InvalidInput("No generations with seed 13 during the freeze.")
+
+    _process_manager(monkeypatch, ("freeze", Freeze))
+    with pytest.raises(InvalidInput, match="freeze"):
+        submit_generation(users["creator"], project=template.project, template="blurb",
+                          variables={"product": "Kite"}, parameters={"seed": 13})
+    assert not GenerationJob.objects.exists()  # refused inside the job's transaction
+    submit_generation(users["creator"], project=template.project, template="blurb",
+                      variables={"product": "Kite"}, parameters={"seed": 14})
+    assert GenerationJob.objects.count() == 1
+
+
+def test_hook_generation_succeeded(users, template, monkeypatch,
+                                   django_capture_on_commit_callbacks):
+    seen = []
+
+    class Meter:
+        @staticmethod
+        @hookimpl
+        def generation_succeeded(job):
+            seen.append((str(job.pk), job.status))
+
+    _process_manager(monkeypatch, ("meter", Meter))
+    with django_capture_on_commit_callbacks(execute=False):
+        job = submit_generation(users["creator"], project=template.project, template="blurb",
+                                variables={"product": "Kite"})
+        assert run_job(str(job.pk), worker="w") == "succeeded"
+    assert seen == [(str(job.pk), "succeeded")]
+    # the built-in usage plugin wrote the job's usage in the same transaction
+    assert UsageRecord.objects.filter(job=job).count() == 1
+
+
+def test_hook_assets_stored(users, template, monkeypatch, django_capture_on_commit_callbacks):
+    seen = []
+
+    class Listener:
+        @staticmethod
+        @hookimpl
+        def assets_stored(asset_ids):
+            seen.extend(asset_ids)
+
+    _process_manager(monkeypatch, ("listener", Listener))
+    with django_capture_on_commit_callbacks(execute=False):
+        job = submit_generation(users["creator"], project=template.project, template="blurb",
+                                variables={"product": "Kite"})
+    with django_capture_on_commit_callbacks(execute=True):
+        run_job(str(job.pk), worker="w")
+    assert seen == [str(a.pk) for a in Asset.objects.filter(job=job)] and seen
+
+
+def test_builtin_plugins_are_never_skipped():
+    with pytest.raises(ModuleNotFoundError):
+        build_plugins(strict=False, entry_points=[], builtins=["governance.no_such_hooks"])
+    plugins = build_plugins(strict=False, entry_points=[])
+    names = {plugins.pm.get_name(p) for p in plugins.pm.get_plugins()}
+    assert {"builtin:governance.usage.hooks", "builtin:governance.review.hooks",
+            "builtin:governance.provenance.hooks"} <= names
 
 
 def test_every_hookspec_has_a_test_named_after_it():

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
-from assay.studio.models import GenerationJob
 from tests.conftest import make_template, skip_or_fail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -69,7 +69,7 @@ def page(browser: Any) -> Iterator[Any]:
 def no_broker(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Record the on-commit broker send instead of publishing it."""
     sent: list[Any] = []
-    monkeypatch.setattr("assay.studio.services.jobs.send_job", sent.append)
+    monkeypatch.setattr("assay.generation.services.send_job", sent.append)
     return sent
 
 
@@ -187,8 +187,8 @@ def test_reviewer_overrides_a_warning_and_approves(page, live_server, users, pro
     """Queue → review page (finding highlighted in the text) → reason → Approve."""
     from playwright.sync_api import expect
 
+    from assay.generation.services import submit_generation
     from assay.studio.models import Asset
-    from assay.studio.services.jobs import submit_generation
     from governance.review.checks import run_checks
     from governance.review.models import Review
 

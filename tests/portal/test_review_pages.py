@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 from django.urls import reverse
 
+from assay.audit.models import AuditEvent
 from assay.generation.runtime import run_job
+from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from assay.studio.services.jobs import submit_generation
-from governance.audit.models import AuditEvent
 from governance.review import workflow
 from governance.review.checks import run_checks
 from governance.review.models import CheckResult, Comment, Decision, Review
@@ -261,6 +261,7 @@ def test_an_image_review_shows_the_image_and_its_regions(client, users, project)
     client.force_login(users["reviewer"])
     html = page(client, review)
     assert f'<img src="{reverse("portal:asset_content", args=[asset.pk])}"' in html
-    assert 'style="left:10.00%;top:10.00%;width:20.00%;height:50.00%"' in html
+    # Applied by portal/sizes.js: CSP forbids inline style attributes.
+    assert 'data-region="left:10.00%;top:10.00%;width:20.00%;height:50.00%"' in html
     assert "Region at x 20, y 10, 40×50 px" in html
     assert 'name="override_logo"' in html  # fail/low is not blocking by default

@@ -12,7 +12,9 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from assay.studio.models import Asset, GenerationJob
+from assay.audit.context import audit_context, new_correlation_id
+from assay.generation.models import GenerationJob
+from assay.studio.models import Asset
 from governance.provenance.credentials import init_dev_credentials
 from governance.review import workflow
 from governance.review.models import CheckResult, Review
@@ -71,12 +73,16 @@ def make_image_asset(project: Any, user: Any, job: GenerationJob | None, data: b
     return asset
 
 
-def approve(asset: Asset, creator: Any, reviewer: Any, capture: Any) -> tuple[Review, Any]:
-    """Submit and approve through the workflow; returns the review and the captured
-    broker send (the receiver queues the signing task on commit)."""
+def approve(asset: Asset, creator: Any, reviewer: Any, capture: Any, *,
+            overrides: dict[str, str] | None = None) -> tuple[Review, Any]:
+    """Submit and approve through the workflow, inside one request's audit scope (as the
+    middleware opens it); returns the review and the captured broker send (the approval
+    hook queues the signing task on commit)."""
     review = workflow.open_review(asset, submitted_by=creator)
-    with mock.patch("assay.celery.app.send_task") as send, capture(execute=True):
-        workflow.decide(reviewer, review, decision="approve", content_sha256=asset.sha256)
+    with audit_context(correlation_id=new_correlation_id()), \
+            mock.patch("assay.celery.app.send_task") as send, capture(execute=True):
+        workflow.decide(reviewer, review, decision="approve", content_sha256=asset.sha256,
+                        overrides=overrides)
     review.refresh_from_db()
     assert review.status == "approved"
     return review, send

@@ -18,10 +18,10 @@ from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from assay.audit.models import AuditEvent
 from assay.generation.runtime import run_job
+from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from assay.studio.services.jobs import submit_generation
-from governance.audit.models import AuditEvent
 from governance.provenance import credentials, manifest
 from governance.provenance.credentials import ROOT_CERT, ROOT_KEY, make_root, write_signer
 from governance.provenance.errors import SigningUnavailable
@@ -81,8 +81,9 @@ def approved_image(users, project, template, django_capture_on_commit_callbacks)
 
 def test_signed_image_is_trusted_and_says_how_it_was_made(approved_image, users, template):
     asset, review, send = approved_image
-    send.assert_called_once_with("provenance.sign_asset", args=[str(asset.pk), review.pk],
-                                 queue="cpu", retry=False)
+    approved = AuditEvent.objects.get(action="review.asset.approved")
+    send.assert_called_once_with("provenance.sign_asset", args=[
+        str(asset.pk), review.pk, approved.correlation_id], queue="cpu", retry=False)
     original = asset.read_bytes()
     signed = sign_asset(asset, review)
 

@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from governance.audit.models import AuditEvent
+from assay.audit.models import AuditEvent
 from governance.provenance.services import sign_asset
 from tests.provenance.conftest import approve, image_bytes, make_image_asset, make_image_job
 

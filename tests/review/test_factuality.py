@@ -23,18 +23,12 @@ import pytest
 from assay import CHECK_STATUSES, SEVERITIES, CheckContext, CheckSubject, Fact
 from plugins.factuality import plugin
 from plugins.factuality.check import NO_CLAIMS, FactualityCheck
-from plugins.factuality.claims import (
-    extract_claims,
-    find_comparatives,
-    find_quantities,
-    split_sentences,
-)
-from plugins.factuality.matching import (
-    CachedEmbedder,
-    ModelUnavailable,
-    assess,
-    default_embedder,
-)
+from plugins.factuality.comparisons import find_comparatives
+from plugins.factuality.embeddings import CachedEmbedder, ModelUnavailable, default_embedder
+from plugins.factuality.extraction import extract_claims
+from plugins.factuality.quantities import find_quantities
+from plugins.factuality.sentences import split_sentences
+from plugins.factuality.verdicts import assess
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -336,7 +330,8 @@ def test_a_missing_model_gives_a_warning_not_an_exception(monkeypatch):
     def unavailable():
         raise ModelUnavailable("cannot load the sentence-embedding model: missing")
 
-    monkeypatch.setattr("plugins.factuality.matching.default_embedder", unavailable)
+    # assess() looks the model up where it is used, in the verdicts module.
+    monkeypatch.setattr("plugins.factuality.verdicts.default_embedder", unavailable)
     outcome = FactualityCheck().run(subject("Nimbus Sync is 40% faster."), context())
     assert outcome.status == "warn" and "not checked" in outcome.summary
 

@@ -23,9 +23,14 @@ from assay import (
     CheckContext,
     CheckSubject,
     Disclaimer,
+    compile_owner_pattern,
 )
 from assay.plugins.manager import build_plugins
+from assay.plugins.patterns import MAX_PATTERN_MATCHES
 from plugins.quality_checks import plugin
+from plugins.quality_checks.banned_terms import BannedTermsCheck
+from plugins.quality_checks.checksums import iban_valid, luhn_valid
+from plugins.quality_checks.disclaimers import DisclaimersCheck
 from plugins.quality_checks.image import (
     DUPLICATE_MAX_DISTANCE,
     BlankImageCheck,
@@ -35,19 +40,14 @@ from plugins.quality_checks.image import (
     hamming,
     perceptual_hash,
 )
-from plugins.quality_checks.matching import TermMatcher, word_forms
-from plugins.quality_checks.text import (
-    BannedTermsCheck,
-    DisclaimersCheck,
+from plugins.quality_checks.personal_data import PersonalDataCheck
+from plugins.quality_checks.profanity import ProfanityCheck
+from plugins.quality_checks.readability import (
     LengthReadabilityCheck,
-    PersonalDataCheck,
-    ProfanityCheck,
-    compile_trigger_regex,
     count_syllables,
     flesch_kincaid_grade,
-    iban_valid,
-    luhn_valid,
 )
+from plugins.quality_checks.terms import TermMatcher, word_forms
 
 
 def text(value: str | None) -> CheckSubject:
@@ -188,6 +188,20 @@ def test_banned_terms_pass_when_absent_or_unconfigured():
     assert BannedTermsCheck().run(text("cheap"), ctx()).status == "pass"
 
 
+def test_owner_terms_are_escaped_literals_so_they_never_backtrack():
+    """Banned terms and keyword triggers are owner input too: each word is re.escape'd and
+    pinned by its own letters, so even hostile shapes stay linear on Python's re."""
+    source = "(a|a)+$ " + "a" * 5000 + "b"
+    rules = ctx(banned_terms=[BannedTerm("(a|a)+$"), BannedTerm("x -y"), BannedTerm("a- -a")])
+    started = time.perf_counter()
+    outcome = BannedTermsCheck().run(text(source), rules)
+    hostile = ["x" + "-" * 20000 + "z", "a-" * 10000, ("x" + " -" * 50 + " ") * 400]
+    for value in hostile:
+        assert BannedTermsCheck().run(text(value), rules).status == "pass"
+    assert time.perf_counter() - started < 2
+    assert spans(outcome, source) == ["(a|a)+$"]
+
+
 # --- required disclaimers -----------------------------------------------------------------
 
 PRICE_DISCLAIMER = Disclaimer("Prices include VAT.", ("price",))
@@ -240,19 +254,69 @@ def test_disclaimer_evidence_names_the_trigger_kind():
 
 
 def test_unsafe_or_unknown_triggers_are_refused_with_a_warning():
-    assert compile_trigger_regex("x" * 201)[0] is None
-    assert compile_trigger_regex("(a+)+$")[0] is None
-    assert compile_trigger_regex("(\\w+\\s?)*!")[0] is None
-    assert compile_trigger_regex("(a)\\1")[0] is None
-    assert compile_trigger_regex("[unclosed")[0] is None
-    assert compile_trigger_regex("\\bfree\\b")[0] is not None
-    rules = ctx(disclaimers=[Disclaimer("Terms apply.", ("regex:(a+)+$", "weather"))])
+    assert compile_owner_pattern("x" * 201)[0] is None
+    assert compile_owner_pattern("(a)\\1")[0] is None
+    assert compile_owner_pattern("[unclosed")[0] is None
+    assert compile_owner_pattern("\\bfree\\b")[0] is not None
+    rules = ctx(disclaimers=[Disclaimer("Terms apply.", ("regex:(a)\\1", "weather"))])
     started = time.perf_counter()
     outcome = DisclaimersCheck().run(text("a" * 5000 + "!"), rules)
     assert time.perf_counter() - started < 1
     assert (outcome.status, outcome.severity) == ("warn", "low")
-    assert "nested quantifier" in outcome.evidence[0].message
+    assert "backreference" in outcome.evidence[0].message
     assert "unknown trigger 'weather'" in outcome.evidence[1].message
+
+
+@pytest.mark.parametrize("pattern", ["(a|a)+$", "(a+)+$", "(\\w+\\s?)*$", "(a*a*)+$"])
+def test_owner_patterns_run_on_re2_so_backtracking_shapes_stay_fast(pattern):
+    """Python's re took 19 s for (a|a)+$ on 26 characters; RE2 is linear in the text."""
+    compiled, error = compile_owner_pattern(pattern)
+    assert error is None and compiled.engine == "re2"
+    assert type(compiled.compiled).__module__ == "re2"
+    rules = ctx(disclaimers=[Disclaimer("Terms apply.", (f"regex:{pattern}",))])
+    started = time.perf_counter()
+    quiet = DisclaimersCheck().run(text("a" * 5000 + "!"), rules)
+    fires = DisclaimersCheck().run(text("a" * 5000), rules)
+    assert time.perf_counter() - started < 2
+    assert (quiet.status, quiet.summary) == ("pass", "no disclaimer was triggered")
+    assert fires.status == "fail" and fires.evidence[0].span == (0, 5000)
+
+
+def test_owner_pattern_matches_keep_character_offsets_and_ignore_case():
+    source = "Café prices: NO PURCHASE necessary, no  purchase required."
+    rules = ctx(disclaimers=[Disclaimer("Terms apply.", ("regex:no\\s+purchase",))])
+    outcome = DisclaimersCheck().run(text(source), rules)
+    assert spans(outcome, source) == ["NO PURCHASE"]
+    assert outcome.evidence[0].data["spans"] == [[13, 24], [36, 48]]
+
+
+def test_a_pattern_that_rescans_the_text_per_match_stays_bounded():
+    """``a.*z|a`` rescans the rest of the text for each match: capped, so still linear."""
+    compiled, _ = compile_owner_pattern("a.*z|a")
+    started = time.perf_counter()
+    found = compiled.spans("a" * 200_000)
+    assert time.perf_counter() - started < 2
+    assert len(found) == MAX_PATTERN_MATCHES and found[0] == (0, 1)
+
+
+@pytest.mark.parametrize(("pattern", "advice"), [
+    ("(a)\\1", "backreference"),
+    ("(?P<w>a)(?P=w)", "backreference"),
+    ("price(?=s)", "lookahead (?=...)"),
+    ("free(?! trial)", "negative lookahead (?!...)"),
+    ("(?<=\\$)\\d+", "lookbehind (?<=...)"),
+    ("(?<!no )purchase", "negative lookbehind (?<!...)"),
+    ("(?>a+)b", "atomic group"),
+    ("a++", "write a+ instead"),
+    ("end\\Z", "write \\z"),
+    ("a{2000}", "smaller count"),
+    ("[unclosed", "is not a valid regular expression (missing ]"),
+    ("", "is empty"),
+    ("x" * 201, "longer than 200 characters"),
+])
+def test_refused_owner_patterns_say_what_to_change(pattern, advice):
+    compiled, reason = compile_owner_pattern(pattern)
+    assert compiled is None and advice in reason
 
 
 def test_disclaimers_pass_when_none_configured_or_triggered():

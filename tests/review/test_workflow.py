@@ -12,12 +12,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from assay.accounts.choices import ProjectRole
+from assay.audit.models import AuditEvent
 from assay.core.exceptions import Conflict, InvalidInput, NotPermitted
 from assay.generation.runtime import run_job
+from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from assay.studio.services.jobs import submit_generation
 from assay.studio.services.projects import grant_role
-from governance.audit.models import AuditEvent
 from governance.review import brand, workflow
 from governance.review.checks import run_checks
 from governance.review.deadlines import sweep_deadlines

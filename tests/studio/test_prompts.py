@@ -2,11 +2,11 @@
 
 import pytest
 
+from assay.audit.models import AuditEvent
 from assay.core.exceptions import InvalidInput, NotPermitted
 from assay.studio.models import PromptVersion
 from assay.studio.rendering import render
 from assay.studio.services.prompts import add_version, move_label
-from governance.audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,10 @@ import itertools
 import pytest
 
 from assay.core.exceptions import InvalidTransition
-from assay.studio.choices import JOB_TRANSITIONS, JobStatus
-from assay.studio.models import GenerationJob
-from assay.studio.services.jobs import submit_generation
-from assay.studio.transitions import transition
+from assay.generation.choices import JOB_TRANSITIONS, JobStatus
+from assay.generation.models import GenerationJob
+from assay.generation.services import submit_generation
+from assay.generation.transitions import transition
 
 ALLOWED = {
     ("queued", "running"), ("queued", "cancelled"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from assay.studio.models import GenerationJob, Project
+from assay.generation.models import GenerationJob
+from assay.studio.models import Project
 from governance.usage.models import UsageRecord
 
 

@@ -11,9 +11,9 @@ from django.core.management import CommandError, call_command
 from django.db import connection
 from rest_framework.test import APIClient
 
+from assay.audit.models import AuditEvent
 from assay.core.exceptions import QuotaExceeded
-from assay.studio.models import GenerationJob
-from governance.audit.models import AuditEvent
+from assay.generation.models import GenerationJob
 from governance.usage.models import Quota, UsageRecord
 from governance.usage.quotas import month_window
 from governance.usage.services import set_quota
@@ -366,7 +366,7 @@ def test_the_set_quota_command(users, team, project):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_submissions_cannot_overshoot_a_quota(require_postgres, users, project,
                                                          template, monkeypatch):
-    from assay.studio.services import jobs
+    from assay.generation import services as jobs
 
     monkeypatch.setattr(jobs, "send_job", lambda job_id: True)  # no broker in this test
     limit, tries = 3, 8

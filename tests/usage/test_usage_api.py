@@ -11,8 +11,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from assay.accounts.models import Team
+from assay.audit.models import AuditEvent
 from assay.studio.models import Project
-from governance.audit.models import AuditEvent
 from tests.usage import make_record
 
 pytestmark = pytest.mark.django_db

@@ -5,9 +5,9 @@ from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
 from assay.accounts.models import APIToken, Team, User
+from assay.audit.context import Actor
+from assay.audit.services import record
 from assay.core.admin_mixins import ReadOnlyAdmin
-from governance.audit.context import Actor
-from governance.audit.services import record
 
 
 @admin.register(User)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from rest_framework import authentication, exceptions
 
 from assay.accounts.models import APIToken, token_digest
-from governance.audit.context import Actor, bind_actor
+from assay.audit.context import Actor, bind_actor
 
 
 class APITokenAuthentication(authentication.BaseAuthentication):

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from assay.accounts.models import APIToken, Team, User, token_digest
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput
-from governance.audit.services import record
 
 
 @transaction.atomic

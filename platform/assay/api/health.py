@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 
+from assay.celery import app
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up."""
@@ -21,8 +23,6 @@ def readyz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:
         checks["database"] = f"down: {type(exc).__name__}"
     try:
-        from assay.celery import app
-
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)
         checks["broker"] = "ok"

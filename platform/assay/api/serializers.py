@@ -7,7 +7,8 @@ from typing import Any
 from django.urls import reverse
 from rest_framework import serializers
 
-from assay.studio.models import Asset, GenerationJob, Project, PromptTemplate, PromptVersion
+from assay.generation.models import GenerationJob
+from assay.studio.models import Asset, Project, PromptTemplate, PromptVersion
 
 
 class ProjectSerializer(serializers.ModelSerializer):

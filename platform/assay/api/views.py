@@ -13,11 +13,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assay.api import serializers as s
-from assay.api.base import ScopedViewSet
 from assay.core.exceptions import InvalidInput, NotPermitted
+from assay.core.rest import ScopedViewSet
+from assay.generation.models import GenerationJob
+from assay.generation.services import cancel_job, submit_generation
 from assay.plugins.manager import get_plugins
-from assay.studio.models import Asset, GenerationJob, Project, PromptTemplate
-from assay.studio.services.jobs import cancel_job, submit_generation
+from assay.studio.models import Asset, Project, PromptTemplate
 from governance.provenance.downloads import asset_download
 
 _SUBMIT_FIELDS = ("project", "prompt_version", "template", "label", "version", "variables",

@@ -9,13 +9,13 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from assay.celery import app
+
 log = logging.getLogger(__name__)
 
 
 def send_task(name: str, args: list[Any], *, queue: str) -> bool:
     """Send task ``name`` to ``queue`` without retries; False (and a warning) on failure."""
-    from assay.celery import app
-
     try:
         app.send_task(name, args=args, queue=queue, retry=False)
     except Exception as exc:  # kombu OperationalError, redis errors: the sweeper retries

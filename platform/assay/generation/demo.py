@@ -6,12 +6,12 @@ from pathlib import Path
 
 from django.conf import settings
 
+from assay.audit.context import Actor, audit_context
+from assay.audit.services import record
 from assay.generation.models import RegisteredModel
 from assay.generation.registry import register_model
 from assay.plugins.manager import get_plugins
 from assay.plugins.modelfiles import folder_revision
-from governance.audit.context import Actor, audit_context
-from governance.audit.services import record
 
 
 def build_demo_models(*, force: bool = False, models_dir: Path | None = None,

@@ -7,6 +7,7 @@ import uuid
 from django.utils import timezone
 
 from assay.core.dispatch import send_task
+from assay.generation.models import GenerationJob
 
 RUN_TASK = "generation.run_job"
 
@@ -17,8 +18,6 @@ def send_job(job_id: uuid.UUID | str) -> bool:
     A failed publish is logged and swallowed: the job row stays ``queued`` with no
     ``last_sent_at``, and the sweeper sends it again once the broker answers.
     """
-    from assay.studio.models import GenerationJob
-
     job = GenerationJob.objects.filter(pk=job_id).values("queue", "status").first()
     if job is None or job["status"] not in ("queued", "running"):
         return False

@@ -8,12 +8,12 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Q
 
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotPermitted
 from assay.generation.models import ModelSource, RegisteredModel
 from assay.plugins.contracts import Generator, ModelRef
 from assay.plugins.manager import get_plugins
 from assay.plugins.modelfiles import folder_revision
-from governance.audit.services import record
 
 
 @transaction.atomic

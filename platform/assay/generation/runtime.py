@@ -18,10 +18,15 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from assay.audit.context import audit_context
+from assay.audit.services import record
 from assay.generation.cache import ModelCache
-from assay.generation.claims import WORKER_ACTOR, Heartbeat, claim, claim_companions
+from assay.generation.choices import JobStatus
 from assay.generation.devices import DeviceChoice, choose_device, configure_cpu_threads
+from assay.generation.leases import WORKER_ACTOR, Heartbeat, claim, claim_companions
+from assay.generation.models import GenerationJob
 from assay.generation.storage import store_outputs
+from assay.generation.transitions import transition
 from assay.plugins.contracts import (
     GenerationCancelled,
     GenerationRequest,
@@ -29,14 +34,7 @@ from assay.plugins.contracts import (
     Progress,
     RequestResult,
 )
-from assay.plugins.manager import get_plugins
-from assay.studio.choices import JobStatus
-from assay.studio.models import GenerationJob
-from assay.studio.signals import assets_stored
-from assay.studio.transitions import transition
-from governance.audit.context import audit_context
-from governance.audit.services import record
-from governance.usage.services import record_usage
+from assay.plugins.manager import Plugins, get_plugins
 
 log = logging.getLogger(__name__)
 
@@ -176,8 +174,18 @@ def _job_scope(job: GenerationJob) -> AbstractContextManager[object]:
     return audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR)
 
 
+def _announce_assets(plugins: Plugins, asset_ids: list[str]) -> None:
+    """The ``assets_stored`` hook after the storing commit; a failing listener (e.g. the
+    broker is down for the checks) is logged: the review sweeper re-queues its work."""
+    try:
+        plugins.pm.hook.assets_stored(asset_ids=asset_ids)
+    except Exception:
+        log.exception("an assets_stored hook failed for %s", asset_ids)
+
+
 def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                       usage: dict[str, Any], model_info: dict[str, Any]) -> str:
+    plugins = get_plugins()
     try:
         with _job_scope(job), transaction.atomic():
             assets = store_outputs(job, result.outputs)
@@ -185,14 +193,13 @@ def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                               finished_at=timezone.now(), usage=usage,
                               model_ref={**job.model_ref, **model_info}):
                 raise _LostClaim
-            record_usage(job)
+            plugins.pm.hook.generation_succeeded(job=job)  # usage, in this transaction
             record("studio.generation.succeeded", target=job, data={
                 "assets": [{"id": str(a.pk), "sha256": a.sha256} for a in assets],
                 "usage": usage,
             })
             ids = [str(a.pk) for a in assets]
-            transaction.on_commit(lambda: assets_stored.send(sender=GenerationJob,
-                                                             asset_ids=ids))
+            transaction.on_commit(lambda: _announce_assets(plugins, ids))
     except _LostClaim:
         log.warning("job %s was taken over by another delivery; outputs discarded", job.pk)
         return job.status

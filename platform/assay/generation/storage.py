@@ -8,10 +8,11 @@ import mimetypes
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
+from assay.audit.services import record
+from assay.generation.models import GenerationJob
 from assay.plugins.contracts import GeneratedOutput
-from assay.studio.models import Asset, GenerationJob
+from assay.studio.models import Asset
 from assay.studio.models.assets import asset_upload_to
-from governance.audit.services import record
 
 
 def _extension(media_type: str) -> str:

@@ -14,11 +14,11 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
+from assay.audit.context import Actor, audit_context
+from assay.audit.services import record
+from assay.generation.choices import JobStatus
 from assay.generation.dispatch import send_job
-from assay.studio.choices import JobStatus
-from assay.studio.models import GenerationJob
-from governance.audit.context import Actor, audit_context
-from governance.audit.services import record
+from assay.generation.models import GenerationJob
 
 
 def sweep(*, limit: int = 500) -> list[str]:

@@ -38,6 +38,9 @@ class Param:
     choices: tuple[Any, ...] | None = None
     max_length: int | None = None
     help: str = ""
+    #: Applies only to jobs with inputs (e.g. an image-to-image init image); left out of
+    #: the provenance record of a job without them, where it did nothing.
+    only_with_inputs: bool = False
 
     def validate(self, value: Any) -> tuple[Any, str | None]:
         """Return (coerced value, error message or None)."""
@@ -84,6 +87,8 @@ class Param:
                 out[key] = getattr(self, key)
         if self.choices is not None:
             out["choices"] = list(self.choices)
+        if self.only_with_inputs:
+            out["only_with_inputs"] = True
         return out
 
 
@@ -234,6 +239,14 @@ class Generator(abc.ABC):
     def extra_validation(cls, params: dict[str, Any]) -> dict[str, str]:
         """Rules one Param cannot express (e.g. width a multiple of 8); errors by name."""
         return {}
+
+    @classmethod
+    def applied_parameters(cls, params: dict[str, Any], *, with_inputs: bool
+                           ) -> dict[str, Any]:
+        """The parameters that took effect: those marked ``only_with_inputs`` are dropped
+        from a job without inputs, so a record never claims a setting that did nothing."""
+        unused = {p.name for p in cls.all_parameters() if p.only_with_inputs and not with_inputs}
+        return {k: v for k, v in params.items() if k not in unused}
 
     @classmethod
     def batch_signature(cls, params: dict[str, Any]) -> dict[str, Any]:

@@ -7,6 +7,8 @@ implementations that do not take a new argument keep working.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pluggy
 
 from assay.plugins.contracts import Check, Generator
@@ -42,9 +44,41 @@ def build_demo_models(models_dir: str, force: bool) -> list[str]:
 
 
 @hookspec
-def asset_approved(asset_id: str, project: str, sha256: str) -> None:
+def asset_approved(asset_id: str, project: str, sha256: str, review_id: int,
+                   correlation_id: str) -> None:
     """React to an asset version's final approval (after it is committed).
 
-    Publishers push the approved asset onward here. An exception is logged and never
-    undoes the approval.
+    The one approval event: provenance signs here and publishers push the approved asset
+    onward. An exception is logged and never undoes the approval.
+
+    .. versionchanged:: issue 9
+        ``review_id`` and ``correlation_id`` (the approving request's, so follow-up work
+        joins it in the audit log) were added; implementations may ignore them.
+    """
+
+
+@hookspec
+def generation_submitting(user: Any, project: Any, generator: type[Generator],
+                          parameters: dict[str, Any]) -> None:
+    """Check a generation inside the transaction that inserts its job; raise to refuse it.
+
+    Raise an ``AssayError`` (e.g. ``QuotaExceeded``) to refuse: nothing is written. Row
+    locks taken here are held until the job row commits (quotas rely on that).
+    """
+
+
+@hookspec
+def generation_succeeded(job: Any) -> None:
+    """Record what a job used, inside the transaction that marks it succeeded.
+
+    An exception rolls the whole finish back, so the job, its assets and what it used
+    are stored together or not at all.
+    """
+
+
+@hookspec
+def assets_stored(asset_ids: list[str]) -> None:
+    """React to assets a finished job stored (after that transaction commits).
+
+    The review app queues the checks here. An exception is logged; the assets stay.
     """

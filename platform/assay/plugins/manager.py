@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 import pluggy
+from django.conf import settings
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
@@ -114,6 +115,7 @@ def build_plugins(
     strict: bool = False,
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
     extra: Iterable[tuple[str, Any]] = (),
+    builtins: Iterable[str] | None = None,
 ) -> Plugins:
     """Build a plugin manager from entry points (and ``extra`` (name, module) pairs).
 
@@ -121,9 +123,18 @@ def build_plugins(
         strict: raise :class:`PluginLoadError` on the first broken plugin (tests, CI).
         entry_points: the entry points to load; default, the installed ``assay`` group.
         extra: objects registered as if they came from entry points (tests).
+        builtins: dotted module paths of the platform's own hook implementations (the
+            governance apps: quotas, usage, checks, signing); default
+            ``settings.ASSAY_BUILTIN_PLUGINS``. They are how a lower layer reaches a higher
+            one, so they are never skipped: one that fails to load raises.
     """
     pm = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     pm.add_hookspecs(hookspecs)
+    if builtins is None:
+        builtins = getattr(settings, "ASSAY_BUILTIN_PLUGINS", ()) if settings.configured else ()
+    for path in builtins:
+        pm.register(importlib.import_module(path), name=f"builtin:{path}")
+    pm.check_pending()
     if entry_points is None:
         entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
     statuses: list[PluginStatus] = []
@@ -197,8 +208,6 @@ _lock = threading.Lock()
 
 @functools.cache
 def _process_plugins() -> Plugins:
-    from django.conf import settings
-
     return build_plugins(strict=settings.ASSAY_PLUGINS_STRICT)
 
 

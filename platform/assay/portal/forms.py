@@ -1,7 +1,7 @@
 """The generation form: collects what the user typed and hands it to the submission service.
 
 The form deliberately validates nothing beyond shape. Bounds, required variables and the
-generator's schema are checked by ``assay.studio.services.jobs.submit_generation`` (the same
+generator's schema are checked by ``assay.generation.services.submit_generation`` (the same
 checks the REST API gets); the form only maps the service's per-field messages back onto
 the inputs they belong to, so the portal and the API can never disagree about what is valid.
 """

@@ -21,13 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from assay.accounts.choices import Capability
 from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
+from assay.generation.choices import JobStatus
+from assay.generation.models import GenerationJob
 from assay.generation.registry import default_model_is_demo
+from assay.generation.services import cancel_job, submit_generation
 from assay.plugins.contracts import Generator
 from assay.plugins.manager import get_plugins
 from assay.portal.forms import VAR_PREFIX, GenerationForm, choose_version, version_label
-from assay.studio.choices import JobStatus
-from assay.studio.models import Asset, GenerationJob, Membership, Project, PromptTemplate
-from assay.studio.services.jobs import cancel_job, submit_generation
+from assay.studio.models import Asset, Membership, Project, PromptTemplate
 from assay.studio.services.projects import require_capability, role_in
 from governance.provenance.downloads import asset_download
 

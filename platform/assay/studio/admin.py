@@ -1,7 +1,8 @@
 from django.contrib import admin
 
 from assay.core.admin_mixins import ReadOnlyAdmin
-from assay.studio.models import Asset, GenerationJob, Membership, Project, PromptTemplate
+from assay.generation.models import GenerationJob
+from assay.studio.models import Asset, Membership, Project, PromptTemplate
 
 
 @admin.register(Project)

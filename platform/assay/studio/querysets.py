@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from assay.accounts.choices import Capability, roles_with
+from assay.core.exceptions import NotFound
 
 
 def _sees_everything(user: Any, capability: str) -> bool:
@@ -42,21 +43,19 @@ class ProjectScopedQuerySet(models.QuerySet):
 
     def visible_to(self, user: Any, capability: str = Capability.VIEW) -> ProjectScopedQuerySet:
         """Objects in projects where ``user`` has ``capability``."""
-        from assay.studio.models import Project
-
         if not getattr(user, "is_authenticated", False) or not user.is_active:
             return self.none()
         if _sees_everything(user, capability):
             return self.all()
-        return self.filter(project__in=Project.objects.visible_to(user, capability).values("pk"))
+        # The project model via the relation, not an import: models import this module.
+        projects = self.model._meta.get_field("project").related_model
+        return self.filter(project__in=projects.objects.visible_to(user, capability).values("pk"))
 
     def get_visible(self, user: Any, key: Any, *, noun: str) -> models.Model:
         """The row with primary key ``key`` that ``user`` may see, or NotFound.
 
         A malformed id and an invisible row get the same answer, so ids cannot be probed.
         """
-        from assay.core.exceptions import NotFound
-
         try:
             row = self.visible_to(user).filter(pk=key).first()
         except (ValueError, ValidationError):

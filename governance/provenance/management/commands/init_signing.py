@@ -5,8 +5,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
-from governance.audit.context import Actor, audit_context
 from governance.provenance.credentials import load_credentials
 from governance.provenance.services import init_signing
 

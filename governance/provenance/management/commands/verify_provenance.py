@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
-from governance.audit.context import Actor, audit_context
 from governance.provenance.services import verify_file
 
 

@@ -6,9 +6,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assay.accounts.models import Team
+from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
 from assay.studio.models import Project
-from governance.audit.context import Actor, audit_context
 from governance.usage.models import Metric
 from governance.usage.services import set_quota
 

@@ -27,7 +27,7 @@ class Asset(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     project = models.ForeignKey("studio.Project", on_delete=models.PROTECT, related_name="assets")
     job = models.ForeignKey(
-        "studio.GenerationJob", on_delete=models.PROTECT, related_name="assets", null=True
+        "generation.GenerationJob", on_delete=models.PROTECT, related_name="assets", null=True
     )
     index = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=10, choices=Modality.choices)

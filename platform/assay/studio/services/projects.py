@@ -9,9 +9,9 @@ from django.utils.text import slugify
 
 from assay.accounts.choices import ROLE_CAPABILITIES, ProjectRole
 from assay.accounts.models import Team
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound, NotPermitted
 from assay.studio.models import Membership, Project
-from governance.audit.services import record
 
 
 @transaction.atomic

@@ -11,13 +11,13 @@ from django.db.models import Max
 from django.utils.text import slugify
 
 from assay.accounts.choices import Capability
+from assay.audit.context import actor_for
+from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Project, PromptLabel, PromptTemplate, PromptVersion
 from assay.studio.rendering import referenced_variables
 from assay.studio.services.projects import require_capability
-from governance.audit.context import actor_for
-from governance.audit.services import record
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,39}$")
 

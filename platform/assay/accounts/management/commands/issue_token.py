@@ -6,8 +6,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from assay.accounts.models import User
 from assay.accounts.services import issue_token
+from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
-from governance.audit.context import Actor, audit_context
 
 
 class Command(BaseCommand):

@@ -1,7 +1,9 @@
 """`manage.py serve_embedded`: the web server and a Celery worker together, for `make run`.
 
 One command a newcomer runs: it starts a worker (with the sweeper's beat embedded) on
-every queue, then the web server, prints the URL, and stops both on Ctrl-C.
+every queue, then the web server, prints the URL, and stops both on Ctrl-C. The web server
+is gunicorn with the production config (assay.gunicorn_conf), DEBUG off as everywhere:
+WhiteNoise serves the static files, so no development server is involved.
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _interrupt)
         signal.signal(signal.SIGTERM, _interrupt)
         env = dict(os.environ, PYTHONUNBUFFERED="1")
+        # gunicorn imports assay.gunicorn_conf itself: the source root, installed or not.
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (str(settings.BASE_DIR / "platform"), env.get("PYTHONPATH")) if p)
         beat_file = str(settings.VAR_DIR / "celerybeat-schedule")
         worker = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "assay.celery", "worker", "-B", "-s",
              beat_file, "--pool=solo", "-Q", QUEUES, "--loglevel=INFO", "--without-gossip",
              "--without-mingle", "-n", "embedded@%h"], env=env, start_new_session=True)
         web = subprocess.Popen(
-            [sys.executable, "manage.py", "runserver", options["addr"], "--noreload"],
-            env=env, start_new_session=True)
+            [sys.executable, "-m", "gunicorn", "-c", "python:assay.gunicorn_conf", "--bind",
+             options["addr"]], env=env, start_new_session=True)
         host, _, port = options["addr"].rpartition(":")
         self.stdout.write(self.style.SUCCESS(
             f"\nAssay is starting at http://{host or '127.0.0.1'}:{port}/  (Ctrl-C stops "

@@ -4,10 +4,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
 from assay.generation.registry import register_model
 from assay.studio.models import Project
-from governance.audit.context import Actor, audit_context
 
 
 class Command(BaseCommand):

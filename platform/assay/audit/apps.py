@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class AuditConfig(AppConfig):
+    """Audit events and the action-code registry."""
+
+    name = "assay.audit"
+    label = "audit"
+    verbose_name = "Audit log"
+
+    def ready(self) -> None:
+        """Register the built-in action codes and hook login/logout signals."""
+        from assay.audit import actions, signals  # noqa: F401

@@ -1,0 +1,180 @@
+"""Claiming a job for one worker, and keeping the claim alive while it runs.
+
+A claim is a compare-and-set on the job row: queued → running, or, when the previous
+holder's lease ran out (its worker was killed), running → running with a new token and
+one more attempt. A second delivery of the same task finds the job claimed with a live
+lease, or finished, and does nothing. The attempt cap stops a job that keeps killing its
+worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from assay.audit.context import Actor, audit_context
+from assay.audit.services import record
+from assay.generation.choices import JobStatus
+from assay.generation.models import GenerationJob
+from assay.generation.transitions import transition
+
+log = logging.getLogger(__name__)
+
+WORKER_ACTOR = Actor.system("worker")
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.ASSAY_JOB_LEASE_SECONDS)
+
+
+def claim(job_id: str, worker: str) -> tuple[GenerationJob, str] | None:
+    """Take the job for this worker; returns (job, claim token) or None when not ours."""
+    job = GenerationJob.objects.filter(pk=job_id).first()
+    if job is None:
+        log.warning("job %s does not exist; dropping the message", job_id)
+        return None
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    fields = {"claim_token": token, "claimed_by": worker[:200], "lease_expires_at": now + _lease(),
+              "attempts": job.attempts + 1}
+    with audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR):
+        if job.status == JobStatus.QUEUED:
+            if not transition(job, JobStatus.RUNNING, started_at=now, **fields):
+                return None
+            record("studio.generation.started", target=job,
+                   data={"attempt": job.attempts, "worker": worker})
+            return job, token
+        orphaned = (job.status == JobStatus.RUNNING and job.lease_expires_at is not None
+                    and job.lease_expires_at < now)
+        if not orphaned:
+            return None  # a duplicate delivery: someone holds it, or it is finished
+        previous = job.claimed_by
+        if job.cancel_requested:
+            if transition(job, JobStatus.CANCELLED, expected_token=job.claim_token,
+                          finished_at=now):
+                record("studio.generation.cancelled", target=job,
+                       data={"while": "running", "note": "its worker stopped"})
+            return None
+        if job.attempts >= settings.ASSAY_JOB_MAX_ATTEMPTS:
+            error = (f"The worker running this job stopped {job.attempts} times (last on "
+                     f"{previous}); it was given up after {job.attempts} attempts. The job may "
+                     "need more memory than the worker has.")
+            if transition(job, JobStatus.FAILED, expected_token=job.claim_token,
+                          finished_at=now, error=error):
+                record("studio.generation.failed", target=job,
+                       data={"attempts": job.attempts, "error": error})
+            return None
+        if not transition(job, JobStatus.RUNNING, expected_token=job.claim_token, **fields):
+            return None
+        record("studio.generation.started", target=job,
+               data={"attempt": job.attempts, "worker": worker, "recovered_from": previous})
+        return job, token
+
+
+def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: float
+                     ) -> list[tuple[GenerationJob, str]]:
+    """Claim up to ``limit`` more queued jobs that can share ``job``'s batched call.
+
+    PostgreSQL only: ``SELECT … FOR UPDATE SKIP LOCKED`` lets several workers pick from
+    the same queue of compatible jobs without waiting on each other or taking the same
+    row. When some but fewer than ``limit`` are waiting (a burst is arriving), it keeps
+    looking for up to ``window`` seconds, trading a little latency for a fuller batch;
+    when none are waiting it returns at once, so a lone job never waits. Each companion gets its own
+    claim token and attempt, exactly as if its own message had been delivered (that
+    message, when it comes, finds the job claimed and does nothing).
+    """
+    if limit <= 0 or not job.batch_key or connection.vendor != "postgresql":
+        return []
+    claimed: list[tuple[GenerationJob, str]] = []
+    deadline = time.monotonic() + window
+    while True:
+        with transaction.atomic():
+            rows = list(
+                GenerationJob.objects.select_for_update(skip_locked=True)
+                .filter(status=JobStatus.QUEUED, batch_key=job.batch_key, cancel_requested=False)
+                .order_by("queued_at")[: limit - len(claimed)]
+            )
+            now = timezone.now()
+            for other in rows:
+                token = uuid.uuid4().hex
+                if transition(other, JobStatus.RUNNING, started_at=now, claim_token=token,
+                              claimed_by=worker[:200], lease_expires_at=now + _lease(),
+                              attempts=other.attempts + 1):
+                    with audit_context(correlation_id=other.correlation_id, actor=WORKER_ACTOR):
+                        record("studio.generation.started", target=other, data={
+                            "attempt": other.attempts, "worker": worker,
+                            "batched_with": str(job.pk)})
+                    claimed.append((other, token))
+        # Nothing compatible waiting: the queue is quiet, so waiting would only add latency.
+        if not claimed or len(claimed) >= limit or time.monotonic() >= deadline:
+            return claimed
+        time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
+
+
+class Heartbeat:
+    """A background thread that owns all database traffic while a batch generates.
+
+    Every ``interval`` it writes the progress the generator reported (kept in memory by
+    :meth:`report`), reads the cancel flags, and every third of a lease extends the
+    leases, so a model load or a long step cannot make a live job look abandoned. The
+    generating thread itself never waits on the database.
+    """
+
+    def __init__(self, claims: list[tuple[str, str]], *, interval: float = 0.5) -> None:
+        self.claims = claims  # (job id, claim token)
+        self.interval = interval
+        self.cancelled: set[str] = set()
+        self._progress: dict[str, int] = {}
+        self._written: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="assay-heartbeat", daemon=True)
+
+    def __enter__(self) -> Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def report(self, job_id: str, percent: int) -> None:
+        """Remember a job's progress; written on the next tick (cheap, no I/O)."""
+        self._progress[job_id] = percent
+
+    def _run(self) -> None:
+        close_old_connections()
+        period = settings.ASSAY_JOB_LEASE_SECONDS / 3
+        next_extend = time.monotonic() + period
+        try:
+            while not self._stop.wait(self.interval):
+                extend = time.monotonic() >= next_extend
+                if extend:
+                    next_extend = time.monotonic() + period
+                self.poll(extend=extend)
+        except Exception:  # never let a heartbeat failure kill the job; the lease will tell
+            log.exception("heartbeat failed")
+        finally:
+            connection.close()
+
+    def poll(self, *, extend: bool) -> None:
+        """Write changed progress, read cancel flags, extend the leases when asked."""
+        mine = Q()
+        for job_id, token in self.claims:
+            mine |= Q(pk=job_id, claim_token=token)
+        rows = GenerationJob.objects.filter(mine, status=JobStatus.RUNNING)
+        for job_id, percent in list(self._progress.items()):
+            if self._written.get(job_id) != percent:
+                rows.filter(pk=job_id).update(progress=percent)
+                self._written[job_id] = percent
+        if extend:
+            rows.update(lease_expires_at=timezone.now() + _lease())
+        self.cancelled.update(
+            str(pk) for pk in rows.filter(cancel_requested=True).values_list("pk", flat=True))

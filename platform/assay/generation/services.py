@@ -1,0 +1,186 @@
+"""Submitting and cancelling generation jobs: the only way a job is created or stopped."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import uuid
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from assay.accounts.choices import Capability
+from assay.audit.context import actor_for, audit_context
+from assay.audit.services import record
+from assay.core.exceptions import Conflict, InvalidInput
+from assay.generation.choices import JobStatus
+from assay.generation.dispatch import send_job
+from assay.generation.models import GenerationJob
+from assay.generation.registry import choose_model
+from assay.generation.transitions import transition
+from assay.plugins.contracts import Generator, ModelRef
+from assay.plugins.manager import get_plugins
+from assay.studio.models import Asset
+from assay.studio.rendering import render
+from assay.studio.services.projects import require_capability
+from assay.studio.services.prompts import resolve_version
+
+
+def submit_generation(
+    user: Any,
+    *,
+    project: Any,
+    variables: dict[str, Any] | None = None,
+    prompt_version: Any = None,
+    template: Any = None,
+    label: str | None = None,
+    version: Any = None,
+    generator: str | None = None,
+    parameters: dict[str, Any] | None = None,
+    model: str | None = None,
+    parent_asset: Any = None,
+) -> GenerationJob:
+    """Validate a generation request, write the job and its audit event, queue it.
+
+    Checks, in order: the user's role in the project, the prompt version, the generator
+    and the parameters against its schema, the model (registered and allowed in this
+    project), the parent asset of an image-to-image job (same project), then renders the
+    prompt in the sandbox. The
+    job row and the ``studio.generation.submitted`` event commit together; the Celery
+    task is sent only after that commit (the row is the outbox: if the broker is down the
+    job stays queued and the sweeper sends it later).
+
+    Raises:
+        NotFound, NotPermitted, InvalidInput: with a message that says what to fix.
+        QuotaExceeded: a monthly quota is used up (checked under a lock in the job's
+            transaction, so concurrent submissions cannot overshoot it).
+    """
+    found = require_capability(user, project, Capability.GENERATE, doing="submit generations")
+    if not isinstance(variables or {}, dict):
+        raise InvalidInput("'variables' must be an object of name → value.",
+                           errors={"variables": ["must be an object"]})
+    if not isinstance(parameters or {}, dict):
+        raise InvalidInput("'parameters' must be an object of name → value.",
+                           errors={"parameters": ["must be an object"]})
+    prompt = resolve_version(found, version_id=prompt_version, template_ref=template,
+                             label=label, number=version)
+    plugins = get_plugins()
+    generator_id = generator or prompt.generator_id
+    generator_cls = plugins.generator(generator_id)
+    if generator_cls is None:
+        known = ", ".join(sorted(plugins.generators)) or "none installed"
+        raise InvalidInput(f"Unknown generator {generator_id!r} (available: {known}).",
+                           errors={"generator": [f"unknown; available: {known}"]})
+    if generator_cls.modality != prompt.modality:
+        raise InvalidInput(
+            f"Generator {generator_id} makes {generator_cls.modality}, but this prompt "
+            f"version is for {prompt.modality}.",
+            errors={"generator": ["modality does not match the prompt version"]},
+        )
+    merged = {**prompt.default_parameters, **(parameters or {})}
+    clean, errors = generator_cls.validate_parameters(merged)
+    if errors:
+        details = "; ".join(f"{name} {msg}" for name, msg in errors.items())
+        raise InvalidInput(f"Parameters out of bounds: {details}.",
+                           errors={f"parameters.{k}": [v] for k, v in errors.items()})
+    if clean.get("seed") is None:
+        clean["seed"] = secrets.randbelow(2**32)
+    rendered = render(prompt.text, prompt.variables, variables or {},
+                      max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
+                      max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
+    model_ref = choose_model(found, generator_cls, model, str(settings.ASSAY_MODELS_DIR))
+    parent = _parent_asset(found, generator_cls, parent_asset)
+    batch_key = _batch_key(generator_cls, model_ref, clean, parent is not None)
+    with audit_context() as ctx, transaction.atomic():
+        # Quotas (and any other governance rule) refuse here; locks held until commit.
+        get_plugins().pm.hook.generation_submitting(
+            user=user, project=found, generator=generator_cls, parameters=clean)
+        job = GenerationJob.objects.create(
+            project=found, prompt_version=prompt, variables=variables or {},
+            rendered_prompt=rendered, modality=prompt.modality, generator_id=generator_id,
+            generator_version=generator_cls.version,
+            plugin_name=plugins.generator_plugin.get(generator_id, ""),
+            model_ref=model_ref.as_dict(), parameters=clean, seed=clean["seed"],
+            queue=generator_cls.queue, requested_by=user, batch_key=batch_key,
+            parent_asset=parent,
+            correlation_id=ctx.correlation_id,
+        )
+        record("studio.generation.submitted", target=job, actor=actor_for(user), data={
+            "generator": generator_id, "prompt_version": prompt.pk,
+            "template": prompt.template.slug, "version": prompt.number,
+            "parameters": clean, "queue": job.queue, "model": model_ref.as_dict(),
+            "parent_asset": str(parent.pk) if parent else None,
+        })
+        transaction.on_commit(partial(send_job, job.pk))
+    return job
+
+
+def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Asset | None:
+    """The init image of an image-to-image job: an image asset of the same project."""
+    if ref in (None, ""):
+        return None
+    if generator_cls.modality != "image":
+        raise InvalidInput(f"Generator {generator_cls.id} does not take a parent asset.",
+                           errors={"parent_asset": ["only image generators take one"]})
+    try:
+        key = uuid.UUID(str(ref))
+    except ValueError:
+        raise InvalidInput(f"{ref!r} is not an asset id.",
+                           errors={"parent_asset": ["not an asset id"]}) from None
+    parent = Asset.objects.filter(pk=key, project=project).first()
+    if parent is None:
+        raise InvalidInput(f"The parent asset must be an asset of project {project.slug}.",
+                           errors={"parent_asset": ["not an asset of this project"]})
+    if parent.kind != "image":
+        raise InvalidInput("The parent asset must be an image.",
+                           errors={"parent_asset": [f"is {parent.kind}, not an image"]})
+    return parent
+
+
+def _batch_key(generator_cls: type[Generator], model: ModelRef, params: dict[str, Any],
+               has_inputs: bool) -> str:
+    """Equal for jobs that one batched model call can serve together."""
+    signature = {"generator": generator_cls.id, "version": generator_cls.version,
+                 "model": [model.source, model.revision],
+                 "params": generator_cls.batch_signature(params),
+                 "mode": "with-inputs" if has_inputs else "plain"}
+    return hashlib.sha256(json.dumps(signature, sort_keys=True, default=str).encode()
+                          ).hexdigest()
+
+
+def get_job(user: Any, job_id: Any) -> GenerationJob:
+    """A job the user may see, or NotFound (also for ids that are not UUIDs)."""
+    return GenerationJob.objects.select_related("project").get_visible(user, job_id, noun="job")
+
+
+@transaction.atomic
+def cancel_job(user: Any, job: GenerationJob, *, reason: str = "") -> GenerationJob:
+    """Cancel a queued job at once, or ask a running one to stop at its next step.
+
+    Raises:
+        NotPermitted: the user may not generate in the job's project.
+        Conflict: the job already finished.
+    """
+    require_capability(user, job.project, Capability.GENERATE, doing="cancel generations")
+    job.refresh_from_db()
+    if job.status == JobStatus.QUEUED and transition(
+        job, JobStatus.CANCELLED, finished_at=timezone.now(), cancel_requested=True
+    ):
+        record("studio.generation.cancelled", target=job, reason=reason, actor=actor_for(user),
+               data={"while": "queued"})
+        return job
+    job.refresh_from_db()
+    if job.status == JobStatus.RUNNING:
+        if not job.cancel_requested:
+            GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
+                cancel_requested=True)
+            job.cancel_requested = True
+            record("studio.generation.cancel_requested", target=job, reason=reason,
+                   actor=actor_for(user))
+        return job
+    raise Conflict(f"This job already {job.status}; there is nothing to cancel.",
+                   errors={"status": [job.status]})
