@@ -19,8 +19,6 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from assay.audit.models import AuditEvent
-from assay.generation.runtime import run_job
-from assay.generation.services import submit_generation
 from assay.studio.models import Asset
 from governance.provenance import credentials, manifest
 from governance.provenance.credentials import ROOT_CERT, ROOT_KEY, make_root, write_signer
@@ -34,10 +32,10 @@ from governance.provenance.services import (
 )
 from governance.provenance.tasks import sign_asset_task
 from governance.provenance.verify import verify_bytes
-from governance.review.checks import run_checks
 from tests.provenance.conftest import (
     MODEL_REF,
     approve,
+    generate_text,
     image_bytes,
     make_image_asset,
     make_image_job,
@@ -234,17 +232,6 @@ def signed_download(asset: Asset) -> bytes:
     from governance.provenance.downloads import signed_response
 
     return b"".join(signed_response(asset).streaming_content)
-
-
-def generate_text(user, project, capture) -> Asset:
-    with capture(execute=False):
-        job = submit_generation(user, project=project, template="blurb",
-                                variables={"product": "Kite"})
-    with capture(execute=False):
-        assert run_job(str(job.pk), worker="w") == "succeeded"
-    asset = Asset.objects.get(job=job)
-    run_checks(str(asset.pk))
-    return asset
 
 
 def test_approval_to_signed_download_end_to_end(users, project, template,
