@@ -90,6 +90,10 @@ ASSAY_BUILTIN_PLUGINS = [
     "governance.provenance.hooks",
 ]
 
+#: Entry-point groups plugins are loaded from. Third-party and first-party plugins use
+#: ``assay``; test-only distributions use ``assay.testing``, added by the test settings.
+ASSAY_PLUGIN_GROUPS = ["assay"]
+
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with DEBUG off too

@@ -19,6 +19,9 @@ os.environ.setdefault("ASSAY_MODELS_DIR", str(__import__("pathlib").Path(__file_
 from assay.settings import *  # noqa: E402,F403
 from assay.settings import DATABASES  # noqa: E402
 
+# The dummy plugin (tests/dummy_plugin) registers in the test-only group: it is loaded
+# here and never by `make run`, although `make test` installs it into the same venv.
+ASSAY_PLUGIN_GROUPS = ["assay", "assay.testing"]
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":

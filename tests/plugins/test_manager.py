@@ -275,4 +275,20 @@ def test_every_hookspec_has_a_test_named_after_it():
 
 def test_the_entry_point_group_is_assay():
     groups = {ep.name for ep in importlib.metadata.entry_points(group="assay")}
-    assert {"dummy", "text_transformers"} <= groups
+    assert {"text_transformers", "image_diffusers", "quality_checks", "factuality"} <= groups
+    # the test-only distribution registers in its own group, which only tests load
+    assert {ep.name for ep in importlib.metadata.entry_points(group="assay.testing")} == {"dummy"}
+    assert "dummy" not in groups
+
+
+def test_the_run_settings_never_load_the_test_plugin():
+    """``make test`` installs the dummy plugin into the venv ``make run`` uses too."""
+    env = {"DJANGO_SETTINGS_MODULE": "assay.settings", "PATH": "/usr/bin:/bin",
+           "ASSAY_VAR_DIR": str(REPO / "var"), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "manage.py", "plugins", "--json"], cwd=REPO,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    rows = {row["name"]: row for row in json.loads(result.stdout)}
+    assert "text_transformers" in rows and "dummy" not in rows
+    assert not any(g.startswith("dummy") for row in rows.values()
+                   for g in row.get("generators", []))

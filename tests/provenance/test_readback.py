@@ -25,6 +25,7 @@ from governance.provenance.summary import sentences
 from governance.provenance.tasks import sign_asset_task
 from governance.provenance.verify import verify_bytes
 from governance.review import workflow
+from governance.review.checks import run_checks
 from governance.review.models import CheckResult, Review
 from governance.review.workflow import revise_text
 from tests.provenance.conftest import (
@@ -126,6 +127,29 @@ def test_a_childs_signed_ingredient_records_its_assay_parent_as_trusted(img2img)
     assert UNTRUSTED not in json.dumps(store)
 
 
+def test_an_unapproved_init_image_is_recorded_inside_its_child(
+        users, project, template, django_capture_on_commit_callbacks):
+    creator = users["creator"]
+    parent = make_image_asset(project, creator, make_image_job(project, creator, template),
+                              image_bytes(color=(4, 4, 4)))  # never approved
+    child = make_image_asset(project, creator, make_image_job(
+        project, creator, template, parent_asset=parent), image_bytes(color=(8, 8, 8)),
+        parent=parent)
+    review, _ = approve(child, creator, users["reviewer"], django_capture_on_commit_callbacks)
+    data = read(sign_asset(child, review).file)
+    store = raw_store(data, anchors=our_root())
+    assert store["validation_state"] == "Trusted"
+    ingredient = parent_of(store, active(store))
+    assert_recorded_trusted(ingredient)
+    gov = assertion(store["manifests"][ingredient["active_manifest"]], "org.assay.governance")
+    assert gov["approved"] is False and gov["asset"]["sha256"] == parent.sha256
+    assert not SignedAsset.objects.filter(asset=parent).exists()  # nothing handed out
+    summary = verify_bytes(data, anchors=our_root()).summary
+    assert len(summary["history"]) == 2 and summary["model"]["id"] == "sd-turbo"
+    [approval] = summary["approvals"]
+    assert approval["content_sha256"] == child.sha256
+
+
 # -- 4. only parameters that applied -------------------------------------------------------
 
 def test_text_to_image_records_no_strength_but_image_to_image_does(img2img):
@@ -157,10 +181,8 @@ def revised(users, project, capture, *, approve_parent: bool):
         parent_signed = sign_asset(original, approve_open(original, reviewer, capture))
     with capture(execute=False):
         edited = revise_text(creator, original, text=original.text + " Edited by a person.")
-    from governance.review.checks import run_checks
-
     run_checks(str(edited.pk))
-    if not Review.objects.filter(asset=edited).exists():
+    if not Review.objects.filter(asset=edited).exists():  # the policy may not auto-submit
         workflow.open_review(edited, submitted_by=creator)
     signed = sign_asset(edited, approve_open(edited, reviewer, capture))
     return original, parent_signed, edited, signed

@@ -324,7 +324,7 @@ class Disclaimer:
     """Text that must appear when a trigger fires.
 
     Triggers: ``price``, ``percentage``, ``health``, ``financial``, ``keyword:<word>`` or
-    ``regex:<pattern>``.
+    ``regex:<pattern>`` (RE2 syntax, case-insensitive: see ``assay.compile_owner_pattern``).
     """
 
     text: str

@@ -31,6 +31,9 @@ from assay.plugins.contracts import PLUGIN_API_VERSION, Check, Generator
 log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "assay"
+#: Test-only distributions (the dummy plugin) register here; only the test settings load it,
+#: so a fixture installed by ``make test`` never reaches ``make run``.
+TEST_ENTRY_POINT_GROUP = "assay.testing"
 
 
 class PluginLoadError(RuntimeError):
@@ -121,7 +124,9 @@ def build_plugins(
 
     Args:
         strict: raise :class:`PluginLoadError` on the first broken plugin (tests, CI).
-        entry_points: the entry points to load; default, the installed ``assay`` group.
+        entry_points: the entry points to load; default, the installed entry points of
+            ``settings.ASSAY_PLUGIN_GROUPS`` (``assay``; the test settings add
+            ``assay.testing``).
         extra: objects registered as if they came from entry points (tests).
         builtins: dotted module paths of the platform's own hook implementations (the
             governance apps: quotas, usage, checks, signing); default
@@ -136,7 +141,10 @@ def build_plugins(
         pm.register(importlib.import_module(path), name=f"builtin:{path}")
     pm.check_pending()
     if entry_points is None:
-        entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        groups = (getattr(settings, "ASSAY_PLUGIN_GROUPS", None) if settings.configured
+                  else None) or [ENTRY_POINT_GROUP]
+        entry_points = [ep for group in groups
+                        for ep in importlib.metadata.entry_points(group=group)]
     statuses: list[PluginStatus] = []
     generators: dict[str, type[Generator]] = {}
     generator_plugin: dict[str, str] = {}
