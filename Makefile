@@ -50,10 +50,12 @@ run: install
 	$(PY) manage.py serve_embedded --addr $(ADDR)
 
 test: install-test
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 
 bench: install-test
 	@for f in bench/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

@@ -2,6 +2,10 @@
 
 Follows the parentOf chain (a re-signed derivative keeps its parent's manifest as an
 ingredient), so a resized copy still reports the approvals of the original.
+
+Only a trusted file's facts are stated as facts. Anyone can make a certificate and write
+any signer, model or approval into a manifest, so for a file that is not trusted the same
+facts are nested under ``claimed_by_untrusted_signer`` and every line says "it says".
 """
 
 from __future__ import annotations
@@ -135,7 +139,7 @@ def sentences(summary: dict[str, Any], *, claimed: bool = False) -> list[str]:
               + (f" ({_short(who['issuer'])})" if who.get("issuer") else "")
               + (f" at {_short(summary['signed_at'])} ({summary['signed_at_source']})"
                  if summary.get("signed_at") else ", time not stated"))
-    lines = [f"It says it was signed by {signer}; that certificate is not trusted here."
+    lines = [f"It says it was signed by {signer}; this is not confirmed."
              if claimed else f"Signed by {signer}."]
     if summary["ai_generated"]:
         model = summary.get("model") or {}

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "csp",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: no CDN
     "js_lib_htmx",
     "assay.core",
     "assay.accounts",
@@ -191,6 +194,28 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "assay.core.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only, parsed strictly (no NaN, 1e400, NUL, lone surrogates, deep nesting); views
+    # that take uploads name MultiPartParser themselves.
+    "DEFAULT_PARSER_CLASSES": ["assay.core.inputs.StrictJSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "assay.core.rest.AssaySchema",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+# The OpenAPI 3 schema at /api/v1/schema/, browsed with Swagger UI and Redoc from the
+# sidecar package's static files.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Assay API",
+    "DESCRIPTION": "Governed generation, review, provenance and audit. Authenticate with "
+                   "`Authorization: Bearer <token>` (`manage.py issue_token`). Every error "
+                   "is `{detail, code, errors}`.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # --- Assay ---------------------------------------------------------------------------

@@ -279,7 +279,7 @@ def test_an_untrusted_files_signer_and_approvals_are_claims_not_facts(
     assert all(line.startswith("  ") for line in forged.lines[1:])
     said = " ".join(forged.lines)
     assert "It says it was signed by Assay Content Signing" in said
-    assert "not trusted here" in said
+    assert "this is not confirmed" in said
     assert "It says it was approved at stage 'review'" in said
     assert [ln.strip() for ln in forged.lines[1:]] == sentences(claims, claimed=True)
 

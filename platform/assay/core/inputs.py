@@ -20,6 +20,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from assay.core.rest import RequestTooLarge
+
 #: PostgreSQL's bigint: larger integers cannot be stored or compared.
 BIGINT_MAX = 2**63 - 1
 #: How much of a bad value an error message repeats.
@@ -105,7 +107,8 @@ class StrictJSONParser(JSONParser):
         limit = getattr(settings, "DATA_UPLOAD_MAX_MEMORY_SIZE", None) or 2_621_440
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
-            raise ParseError(f"The JSON body is larger than {limit} bytes.")
+            raise RequestTooLarge(f"The JSON body is larger than {limit:,} bytes "
+                                  f"(DATA_UPLOAD_MAX_MEMORY_SIZE); send less.")
         try:
             return loads(raw or b"null")
         except ValueError as exc:

@@ -119,6 +119,33 @@ def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: flo
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
 
+#: The heartbeat's connections show under this name in pg_stat_activity.
+HEARTBEAT_APPLICATION_NAME = "assay-heartbeat"
+
+
+def drop_broken_connection() -> bool:
+    """Close this thread's database connection if the server dropped it; True if it did.
+
+    Django notices a dead connection only when a query fails, and then keeps failing on
+    the same wrapper. Closing it makes the next query open a fresh connection (or take a
+    healthy one from the pool). A connection inside an atomic block is left alone: its
+    transaction is lost anyway, and the block's owner rolls back.
+    """
+    if connection.connection is None or connection.in_atomic_block:
+        return False
+    try:
+        usable = connection.is_usable()
+    except Exception:  # noqa: BLE001 - a driver that cannot even answer is unusable
+        usable = False
+    if usable:
+        return False
+    try:
+        connection.close()
+    except Exception:  # noqa: BLE001 - closing a dead socket may complain; it is closed
+        connection.connection = None
+    return True
+
+
 class Heartbeat:
     """A background thread that owns all database traffic while a batch generates.
 
@@ -126,12 +153,19 @@ class Heartbeat:
     :meth:`report`), reads the cancel flags, and every third of a lease extends the
     leases, so a model load or a long step cannot make a live job look abandoned. The
     generating thread itself never waits on the database.
+
+    A failed tick (the server terminated the connection, a failover, a network blip) never
+    ends the thread: the connection is dropped, the next tick opens a new one and extends
+    the leases at once, so a job outlives an outage shorter than about two thirds of a
+    lease without another delivery taking it over.
     """
 
     def __init__(self, claims: list[tuple[str, str]], *, interval: float = 0.5) -> None:
         self.claims = claims  # (job id, claim token)
         self.interval = interval
         self.cancelled: set[str] = set()
+        self.failures = 0  # ticks that failed since the last good one
+        self.reconnects = 0  # connections replaced after a failure (for tests and logs)
         self._progress: dict[str, int] = {}
         self._written: dict[str, int] = {}
         self._stop = threading.Event()
@@ -156,13 +190,64 @@ class Heartbeat:
         try:
             while not self._stop.wait(self.interval):
                 extend = time.monotonic() >= next_extend
-                if extend:
+                if self.tick(extend=extend) and extend:
                     next_extend = time.monotonic() + period
-                self.poll(extend=extend)
-        except Exception:  # never let a heartbeat failure kill the job; the lease will tell
-            log.exception("heartbeat failed")
+                # A failed extension is retried on the next tick, not a period later.
         finally:
+            self._release()
+
+    def tick(self, *, extend: bool) -> bool:
+        """One round trip, surviving a lost connection; True when it went through."""
+        try:
+            self._connect()
+            self.poll(extend=extend)
+        except Exception:  # noqa: BLE001 - never let a heartbeat failure end the heartbeat
+            self.failures += 1
+            if self.failures == 1:
+                log.warning("heartbeat for %s failed; reconnecting", self._job_ids(),
+                            exc_info=True)
+            self._drop()
+            return False
+        if self.failures:
+            log.info("heartbeat for %s is back after %d failed ticks", self._job_ids(),
+                     self.failures)
+            self.failures = 0
+        return True
+
+    def _job_ids(self) -> str:
+        return ", ".join(job_id for job_id, _ in self.claims)
+
+    def _connect(self) -> None:
+        """Open a connection when there is none, named so operators can tell it apart."""
+        if connection.connection is not None:
+            return
+        connection.ensure_connection()
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT set_config('application_name', %s, false)",
+                               [HEARTBEAT_APPLICATION_NAME])
+
+    def _drop(self) -> None:
+        """Forget the connection after a failure, so the next tick opens a fresh one."""
+        if connection.connection is not None:
+            self.reconnects += 1
+        try:
             connection.close()
+        except Exception:  # noqa: BLE001 - a dead socket may refuse to close politely
+            connection.connection = None
+
+    def _release(self) -> None:
+        """Hand the connection back without its name (a pool gives it to others next)."""
+        if connection.connection is not None and connection.vendor == "postgresql":
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute("RESET application_name")
+            except Exception:  # noqa: BLE001 - a broken connection is discarded anyway
+                log.debug("could not reset the heartbeat connection's name", exc_info=True)
+        try:
+            connection.close()
+        except Exception:  # noqa: BLE001
+            connection.connection = None
 
     def poll(self, *, extend: bool) -> None:
         """Write changed progress, read cancel flags, extend the leases when asked."""

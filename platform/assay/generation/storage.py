@@ -15,6 +15,30 @@ from assay.studio.models import Asset
 from assay.studio.models.assets import asset_upload_to
 
 
+class StorageFailed(Exception):
+    """The media storage refused an output (read-only, full, unreachable, denied).
+
+    Raised instead of the storage's own error so the runtime can tell "the job's output
+    could not be kept" (fail the job, in words) from "the worker died" (retry it).
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def describe_error(exc: BaseException) -> str:
+    """An error in words for a job's ``error``: no traceback and no server path.
+
+    OS errors give their plain reason ("Read-only file system"), not the file name,
+    because the job's JSON is shown to its creator.
+    """
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 def _extension(media_type: str) -> str:
     return mimetypes.guess_extension(media_type.split(";")[0].strip()) or ".bin"
 
@@ -24,6 +48,9 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
 
     Binary files are content-addressed: the same bytes land at the same path, so a
     retried finish that rolled back leaves no second copy behind.
+
+    Raises:
+        StorageFailed: the storage could not check or write a file.
     """
     assets: list[Asset] = []
     for index, output in enumerate(outputs):
@@ -38,12 +65,20 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
         if output.data is None:
             asset.text = output.text or ""
         else:
-            name = asset_upload_to(asset, f"output{_extension(output.media_type)}")
-            if not default_storage.exists(name):
-                name = default_storage.save(name, ContentFile(content))
-            asset.file.name = name
+            asset.file.name = _save_file(
+                asset_upload_to(asset, f"output{_extension(output.media_type)}"), content)
         asset.save()
         record("studio.asset.created", target=asset,
                data={"job": str(job.pk), "sha256": digest, "bytes": len(content)})
         assets.append(asset)
     return assets
+
+
+def _save_file(name: str, content: bytes) -> str:
+    """Write ``content`` under ``name`` unless those bytes are there already."""
+    try:
+        if not default_storage.exists(name):
+            name = default_storage.save(name, ContentFile(content))
+    except Exception as exc:  # noqa: BLE001 - every backend raises its own kinds
+        raise StorageFailed(describe_error(exc)) from exc
+    return name
