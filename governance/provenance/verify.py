@@ -16,8 +16,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import c2pa
+from django.conf import settings
 
-from governance.provenance import explain, formats
+from governance.provenance import explain, formats, uploads
 from governance.provenance.errors import UnreadableFile, UnsupportedFormat
 from governance.provenance.summary import present, summarise
 
@@ -99,8 +100,10 @@ def verify_bytes(data: bytes, *, sidecar: bytes | None = None, filename: str = "
         UnsupportedFormat: not a format C2PA reads.
         UnreadableFile: a known format that cannot be parsed (truncated), or a sidecar
             that is not a manifest store.
+        TooComplex: more parts (chunks, boxes…) than ASSAY_VERIFY_MAX_PARTS.
     """
     media_type = formats.sniff(data, filename)
+    uploads.check_parts(data, media_type, settings.ASSAY_VERIFY_MAX_PARTS)  # before c2pa
     base = Report(state="none", headline=explain.HEADLINES["none"], format=media_type,
                   sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     if media_type in formats.SIDECAR and sidecar is None:

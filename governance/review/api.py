@@ -1,10 +1,16 @@
-"""REST for review: the queue, decisions, comments, check results, kit and policy."""
+"""REST for review: the queue, decisions, comments, check results, kit and policy.
+
+Every write is checked by an input serializer (types, lengths, unknown fields) and then
+handed to the review policy's action, which holds the rules; refusals keep its words.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+import django_filters
 from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -12,11 +18,18 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assay.accounts.choices import Capability
-from assay.core.exceptions import InvalidInput
+from assay.core.inputs import (
+    InputSerializer,
+    StrictCharField,
+    StrictIntegerField,
+    StrictListField,
+    StrictMapField,
+)
 from assay.core.rest import ScopedViewSet
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
-from governance.review import brand, queries, workflow
+from governance.review import brand, workflow
+from governance.review.choices import MAX_COMMENT_CHARS, ReviewStatus
 from governance.review.models import (
     ApprovedFact,
     CheckResult,
@@ -24,6 +37,52 @@ from governance.review.models import (
     Decision,
     Review,
 )
+
+# --- input ---------------------------------------------------------------------------
+
+
+class DecisionInput(InputSerializer):
+    """``POST /reviews/{id}/decisions/``: the decision on the version you saw."""
+
+    decision = StrictCharField(max_length=20, help_text="approve, reject or request_changes.")
+    content_sha256 = StrictCharField(
+        max_length=64, help_text="The SHA-256 of the version you reviewed.",
+        error_messages={"required": "Send the content_sha256 of the version you reviewed."})
+    comment = StrictCharField(required=False, allow_blank=True, trim_whitespace=False,
+                              max_length=MAX_COMMENT_CHARS,
+                              help_text="Why; required to reject or request changes.")
+    overrides = StrictMapField(
+        child=StrictCharField(allow_blank=True, trim_whitespace=False,
+                              max_length=MAX_COMMENT_CHARS),
+        required=False, max_items=100,
+        help_text="Check id → the reason to approve past its warning or failure.")
+
+
+class CommentInput(InputSerializer):
+    """``POST /reviews/{id}/comments/``: text, optionally anchored to a span or region."""
+
+    body = StrictCharField(allow_blank=True, trim_whitespace=False,
+                           max_length=MAX_COMMENT_CHARS, help_text="The comment.")
+    span = StrictListField(child=StrictIntegerField(min_value=0), min_length=2, max_length=2,
+                           required=False, allow_null=True,
+                           help_text="[start, end) character offsets in a text asset.")
+    region = StrictListField(child=StrictIntegerField(min_value=0), min_length=4,
+                             max_length=4, required=False, allow_null=True,
+                             help_text="[x, y, width, height] in pixels of an image asset.")
+
+
+class SubmitInput(InputSerializer):
+    """``POST /assets/{id}/submit-review/``: nothing to send (an empty object)."""
+
+
+class ReviseInput(InputSerializer):
+    """``POST /assets/{id}/revise/``: the edited text (at most ASSAY_MAX_TEXT_CHARS)."""
+
+    text = StrictCharField(allow_blank=True, trim_whitespace=False,
+                           help_text="The new text; saved as a new version, exactly as sent.")
+
+
+# --- output --------------------------------------------------------------------------
 
 
 class CheckResultSerializer(serializers.ModelSerializer):
@@ -88,54 +147,75 @@ class ReviewSerializer(serializers.ModelSerializer):
         return CheckResultSerializer(rows, many=True).data
 
 
+class ReviewSubmittedSerializer(serializers.Serializer):
+    review = serializers.IntegerField(help_text="The review's id.")
+    status = serializers.ChoiceField(choices=ReviewStatus.choices)
+
+
+class RevisedSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The new version's asset id.")
+    sha256 = serializers.CharField()
+    parent = serializers.CharField(help_text="The asset it was edited from.")
+
+
+class ReviewFilter(django_filters.FilterSet):
+    """``/reviews/?project=<slug>&status=<status>&awaiting_me=true``."""
+
+    project = django_filters.CharFilter(field_name="project__slug", max_length=100,
+                                        help_text="A project's slug.")
+    status = django_filters.ChoiceFilter(choices=ReviewStatus.choices,
+                                         help_text="Only reviews in this status.")
+    awaiting_me = django_filters.BooleanFilter(
+        method="filter_awaiting_me",
+        help_text="true: only the reviews you could decide now (your queue).")
+
+    class Meta:
+        model = Review
+        fields = ("project", "status", "awaiting_me")
+
+    def filter_awaiting_me(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
+        """The review policy's own answer to "what is awaiting me"."""
+        return queryset.awaiting(self.request.user) if value else queryset
+
+
+@extend_schema_view(list=extend_schema(summary="Reviews in your projects"),
+                    retrieve=extend_schema(summary="One review: version, checks, decisions"))
 class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Reviews in the user's projects; ``?awaiting_me=true`` is the reviewer's queue."""
 
     model = Review
     related = ("project", "asset", "generated_by", "submitted_by")
     serializer_class = ReviewSerializer
+    filterset_class = ReviewFilter
+    lookup_value_regex = "[0-9]{1,18}"
 
     def get_queryset(self) -> QuerySet:
-        """Scoped, filterable by project, status and awaiting_me."""
-        qs = super().get_queryset().prefetch_related(
+        """Scoped, with decisions, comments and check results prefetched."""
+        return super().get_queryset().prefetch_related(
             "decisions__reviewer", "comments__author", "asset__check_results")
-        params = self.request.query_params
-        if params.get("project"):
-            qs = qs.filter(project__slug=params["project"])
-        if params.get("status"):
-            qs = qs.filter(status=params["status"])
-        if params.get("awaiting_me") in ("1", "true", "yes"):
-            qs = self._awaiting(qs)
-        return qs
 
-    def _awaiting(self, qs: QuerySet) -> QuerySet:
-        return queries.awaiting(self.request.user, qs)
-
-    @action(detail=True, methods=["post"])
+    @extend_schema(summary="Decide on a review", request=DecisionInput,
+                   responses={201: ReviewSerializer},
+                   description="Approve, reject or request changes at the current stage, "
+                               "pinned to the content hash you saw. 403 when the policy "
+                               "does not let you decide; 409 when the review moved on.")
+    @action(detail=True, methods=["post"], filter_backends=[])
     def decisions(self, request: Request, pk: str | None = None) -> Response:
         """Approve, reject or request changes, pinned to the content hash seen."""
-        body = request.data if isinstance(request.data, dict) else {}
-        if not body.get("content_sha256"):
-            raise InvalidInput("Send the content_sha256 of the version you reviewed.",
-                               errors={"content_sha256": ["required"]})
-        overrides = body.get("overrides") or {}
-        if not isinstance(overrides, dict):
-            raise InvalidInput("overrides must be an object of check id → reason.",
-                               errors={"overrides": ["must be an object"]})
-        review = workflow.decide(request.user, self.get_object(),
-                                 decision=str(body.get("decision", "")),
-                                 content_sha256=str(body["content_sha256"]),
-                                 comment=str(body.get("comment", "")), overrides=overrides)
+        data = DecisionInput.validated(request.data)
+        review = workflow.decide(request.user, self.get_object(), **data)
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data,
                         status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["post"])
+    @extend_schema(summary="Comment on a review", request=CommentInput,
+                   responses={201: CommentSerializer},
+                   description="Project members comment; anchor to a text span or an image "
+                               f"region. At most {MAX_COMMENT_CHARS} characters.")
+    @action(detail=True, methods=["post"], filter_backends=[])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         """Add a comment, optionally anchored to a text span or an image region."""
-        body = request.data if isinstance(request.data, dict) else {}
-        comment = workflow.add_comment(request.user, self.get_object(),
-                                       body=str(body.get("body", "")),
-                                       span=body.get("span"), region=body.get("region"))
+        data = CommentInput.validated(request.data)
+        comment = workflow.add_comment(request.user, self.get_object(), **data)
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -147,6 +227,8 @@ def _asset(request: Request, asset_id: str) -> Asset:
 class AssetChecksView(APIView):
     """Check results of an asset's current version."""
 
+    @extend_schema(summary="Check results of an asset's version",
+                   responses=CheckResultSerializer(many=True))
     def get(self, request: Request, asset_id: str) -> Response:
         """Newest version's results."""
         asset = _asset(request, asset_id)
@@ -157,8 +239,13 @@ class AssetChecksView(APIView):
 class AssetSubmitView(APIView):
     """A creator submits an asset version for review."""
 
+    @extend_schema(summary="Submit an asset version for review", request=SubmitInput,
+                   responses={201: ReviewSubmittedSerializer},
+                   description="409 when the checks have not finished, the version is "
+                               "already in review or approved, or its content was rejected.")
     def post(self, request: Request, asset_id: str) -> Response:
         """201 with the review."""
+        SubmitInput.validated(request.data)
         review = workflow.submit_for_review(request.user, _asset(request, asset_id))
         return Response({"review": review.pk, "status": review.status},
                         status=status.HTTP_201_CREATED)
@@ -167,11 +254,14 @@ class AssetSubmitView(APIView):
 class AssetReviseView(APIView):
     """Save an edited text as a new version (its review starts again)."""
 
+    @extend_schema(summary="Save an edited text as a new version", request=ReviseInput,
+                   responses={201: RevisedSerializer},
+                   description="The new version is checked and reviewed again; text that "
+                               "was rejected before is refused (409).")
     def post(self, request: Request, asset_id: str) -> Response:
         """201 with the new asset id and hash."""
-        body = request.data if isinstance(request.data, dict) else {}
-        new = workflow.revise_text(request.user, _asset(request, asset_id),
-                                   text=str(body.get("text", "")))
+        data = ReviseInput.validated(request.data)
+        new = workflow.revise_text(request.user, _asset(request, asset_id), **data)
         return Response({"id": str(new.pk), "sha256": new.sha256, "parent": asset_id},
                         status=status.HTTP_201_CREATED)
 

@@ -22,7 +22,7 @@ from assay.plugins.contracts import (
 from assay.plugins.patterns import compile_owner_pattern
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
-from governance.review.choices import DEFAULT_BLOCKING, DEFAULT_STAGES
+from governance.review.choices import DEFAULT_BLOCKING, DEFAULT_STAGES, MAX_STAGES
 from governance.review.models import ApprovedFact, BrandKit, CheckResult, ReviewPolicy
 
 _TRIGGERS = ("price", "percentage", "health", "financial")
@@ -148,6 +148,10 @@ def replace_facts(user: Any, project: Project, facts: list[dict[str, Any]]
 def _clean_stages(stages: Any) -> list[dict[str, Any]]:
     if not isinstance(stages, list) or not stages:
         raise InvalidInput("A policy needs at least one stage.", errors={"stages": ["empty"]})
+    if len(stages) > MAX_STAGES:
+        raise InvalidInput(f"A policy has at most {MAX_STAGES} stages; this one has "
+                           f"{len(stages)}. Merge some stages.",
+                           errors={"stages": [f"at most {MAX_STAGES} stages"]})
     clean, names = [], set()
     for i, stage in enumerate(stages):
         if not isinstance(stage, dict):

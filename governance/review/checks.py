@@ -9,11 +9,13 @@ from django.db import transaction
 
 from assay.audit.context import Actor, audit_context
 from assay.audit.services import record
+from assay.core.exceptions import Conflict
 from assay.plugins.contracts import CHECK_STATUSES, SEVERITIES, CheckOutcome, CheckSubject
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
 from governance.review.brand import check_context, policy_for
 from governance.review.models import CheckResult
+from governance.review.policy import OpenReview
 
 log = logging.getLogger(__name__)
 
@@ -45,11 +47,13 @@ def _outcome_or_error(check_id: str, run: object) -> CheckOutcome:
     return outcome
 
 
-def run_checks(asset_id: str) -> list[CheckResult]:
+def run_checks(asset_id: str, *, correlation_id: str | None = None) -> list[CheckResult]:
     """Run the checks for the asset's kind, store each result, then submit for review.
 
     Idempotent per asset version: a repeated delivery replaces the results of the same
-    content hash instead of adding more.
+    content hash instead of adding more, and never reopens a version that was approved or
+    whose content was rejected. Events carry ``correlation_id`` (the request that made
+    the asset), else the job's.
     """
     asset = Asset.objects.select_related("project", "job__prompt_version",
                                          "job__requested_by").filter(pk=asset_id).first()
@@ -62,8 +66,8 @@ def run_checks(asset_id: str) -> list[CheckResult]:
     outcomes = [(cls, _outcome_or_error(cls.id, lambda c=cls: c().run(subject, context)))
                 for cls in checks]
     results = []
-    with audit_context(correlation_id=asset.job.correlation_id if asset.job_id else None,
-                       actor=CHECKER), transaction.atomic():
+    correlation_id = correlation_id or (asset.job.correlation_id if asset.job_id else None)
+    with audit_context(correlation_id=correlation_id, actor=CHECKER), transaction.atomic():
         for cls, outcome in outcomes:
             result, _ = CheckResult.objects.update_or_create(
                 asset=asset, content_sha256=asset.sha256, check_id=cls.id, defaults={
@@ -78,7 +82,9 @@ def run_checks(asset_id: str) -> list[CheckResult]:
             "sha256": asset.sha256,
             "results": {r.check_id: [r.status, r.severity] for r in results}})
         if policy_for(asset.project).auto_submit:
-            from governance.review.workflow import open_review
-
-            open_review(asset, submitted_by=None)
+            try:
+                with transaction.atomic():  # a refusal undoes the opening, not the results
+                    OpenReview(asset).execute()
+            except Conflict as exc:
+                log.info("asset %s not submitted for review: %s", asset.pk, exc.message)
     return results

@@ -1,4 +1,4 @@
-"""Review statuses and decisions."""
+"""Review statuses and decisions, and the policy's defaults and limits."""
 
 from django.db import models
 
@@ -24,3 +24,9 @@ class DecisionKind(models.TextChoices):
 DEFAULT_STAGES = [{"name": "review", "approvals_required": 1, "roles": ["reviewer", "owner"],
                    "due_hours": 48}]
 DEFAULT_BLOCKING = ["high", "critical"]
+
+#: Most stages a review policy may have.
+MAX_STAGES = 20
+#: Longest comment, decision comment or override reason (characters); longer is refused,
+#: never cut.
+MAX_COMMENT_CHARS = 5000

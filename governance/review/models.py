@@ -7,6 +7,7 @@ from django.db import models
 
 from assay.studio.querysets import ProjectScopedQuerySet
 from governance.review.choices import DEFAULT_BLOCKING, DecisionKind, ReviewStatus
+from governance.review.querysets import ReviewQuerySet
 
 
 def _default_blocking() -> list[str]:
@@ -127,7 +128,7 @@ class Review(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
-    objects = ProjectScopedQuerySet.as_manager()
+    objects = ReviewQuerySet.as_manager()
 
     class Meta:
         ordering = ("-submitted_at",)

@@ -51,6 +51,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Raise instead of skipping a plugin that fails to load (tests and CI run strict)."),
     Setting("ASSAY_MAX_PROMPT_CHARS", "8000", "Longest rendered prompt accepted."),
     Setting("ASSAY_MAX_VARIABLE_CHARS", "4000", "Longest value accepted for one variable."),
+    Setting("ASSAY_MAX_TEXT_CHARS", "20000",
+            "Longest text asset, generated or revised by hand (characters); a longer "
+            "revision is refused with a 400."),
     Setting("ASSAY_JOB_MAX_ATTEMPTS", "3",
             "Deliveries of a job that may start before it is failed (a job that keeps "
             "killing its worker stops here)."),
@@ -110,6 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Embed a thumbnail in each manifest (adds ~100 ms and up to 1 MB per file)."),
     Setting("ASSAY_VERIFY_MAX_BYTES", "26214400",
             "Largest file (and sidecar) the verify endpoint accepts, in bytes (25 MB)."),
+    Setting("ASSAY_VERIFY_MAX_PARTS", "10000",
+            "Most parts (PNG chunks, JPEG segments, GIF blocks, WebP/WAV chunks, MP4/AVIF "
+            "boxes, TIFF directory entries) a file may have for the verify endpoint to read "
+            "it; more is a fast 400 (the reader's work grows with the parts, not the bytes)."),
     # --- Production serving: gunicorn, the database pool, HTTPS, static files ---------
     Setting("ASSAY_WEB_BIND", "127.0.0.1:8000",
             "Where gunicorn listens (host:port; 0.0.0.0:8000 in a container)."),
@@ -146,6 +153,30 @@ SETTINGS: tuple[Setting, ...] = (
             "HTTP_X_FORWARDED_PROTO,https (only behind a proxy that sets it)."),
     Setting("SESSION_COOKIE_SECURE", "false", "Send the session cookie over HTTPS only."),
     Setting("CSRF_COOKIE_SECURE", "false", "Send the CSRF cookie over HTTPS only."),
+    # --- Rate limits and sign-in lockout ------------------------------------------------
+    Setting("ASSAY_CACHE_URL", "",
+            "Django's cache, shared by every web process: redis://host:6379/1 (or rediss://) "
+            "in production, so rate limits count across processes; empty: a per-process "
+            "memory cache (the embedded mode)."),
+    Setting("ASSAY_THROTTLE_USER", "600/min",
+            "REST calls allowed per API token or signed-in user (N/second, N/min, N/hour, "
+            "N/day; empty: no limit). Past it: 429 with Retry-After."),
+    Setting("ASSAY_THROTTLE_ANON", "60/min",
+            "REST calls allowed per client address without valid credentials, refused "
+            "tokens included."),
+    Setting("ASSAY_THROTTLE_EXPENSIVE", "30/min",
+            "Expensive REST writes (generation submit, verify upload) allowed per token, "
+            "user or anonymous address, on top of ASSAY_THROTTLE_USER."),
+    Setting("ASSAY_NUM_PROXIES", "0",
+            "Trusted proxies in front of the web process that append to X-Forwarded-For; "
+            "the client address for rate limits and the sign-in lockout is taken from "
+            "there. 0: REMOTE_ADDR (the header is ignored, since clients can forge it)."),
+    Setting("ASSAY_LOGIN_FAILURE_LIMIT", "5",
+            "Failed sign-ins (portal and admin) for one username from one address before "
+            "further attempts are locked out (django-axes); audited as "
+            "accounts.user.locked_out."),
+    Setting("ASSAY_LOGIN_COOLOFF_MINUTES", "15",
+            "How long a sign-in lockout lasts; each attempt during it starts it again."),
 )
 
 _DECLARED = {s.name: s for s in SETTINGS}

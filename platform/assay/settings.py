@@ -6,6 +6,9 @@ same code runs production with DATABASE_URL, CELERY_BROKER_URL and friends set.
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import dj_database_url
 from csp.constants import NONE, SELF
 
@@ -72,6 +75,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI and Redoc as static files: no CDN
     "js_lib_htmx",
+    "axes",  # sign-in lockout after repeated failures
     "assay.core",
     "assay.accounts",
     "assay.studio",
@@ -100,6 +104,7 @@ ASSAY_PLUGIN_GROUPS = ["assay"]
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with DEBUG off too
+    "assay.api.middleware.RefuseNulMiddleware",  # before any view or query sees a NUL
     "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -108,11 +113,18 @@ MIDDLEWARE = [
     "assay.audit.middleware.AuditContextMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a locked-out sign-in into a 429 page
 ]
 
 ROOT_URLCONF = "assay.urls"
 WSGI_APPLICATION = "assay.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# Axes first: it refuses a locked-out username+address before any backend checks the
+# password. It needs the request, which Django's login forms (portal and admin) pass.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
@@ -184,14 +196,74 @@ WHITENOISE_USE_FINDERS = not ASSAY_STATIC_MANIFEST
 if WHITENOISE_USE_FINDERS:
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns about a missing one
 
+
+
+def _throttle_rate(name: str) -> str | None:
+    """A rate such as 600/min, checked at start-up (empty: no limit)."""
+    value = env(name).strip()
+    if not value:
+        return None
+    if not re.fullmatch(r"[0-9]{1,9}/(s|sec|second|m|min|minute|h|hour|d|day)", value) or (
+            int(value.split("/")[0]) < 1):
+        raise ValueError(f"{name}={value!r} is not a rate; write N/second, N/min, N/hour or "
+                         "N/day with N at least 1, or leave it empty for no limit")
+    return value
+
+
+# The cache the rate limits count in: Redis shared by every process in production; a
+# per-process memory cache in the embedded mode (one web process).
+ASSAY_CACHE_URL = env("ASSAY_CACHE_URL").strip()
+if ASSAY_CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": ASSAY_CACHE_URL,
+        "KEY_PREFIX": "assay",
+        # Fail fast: a cache that cannot be reached lets calls through (throttles log it).
+        "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+    }}
+elif ASSAY_CACHE_URL in ("", "locmem://"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                          "LOCATION": "assay"}}
+else:
+    raise ValueError(f"ASSAY_CACHE_URL={ASSAY_CACHE_URL!r}: use redis://host:6379/N (or "
+                     "rediss://), or leave it empty for a per-process memory cache")
+ASSAY_NUM_PROXIES = env_int("ASSAY_NUM_PROXIES")
+#: URL names whose unsafe methods count against the "expensive" rate as well.
+ASSAY_THROTTLE_EXPENSIVE_ROUTES = ("api:generation-list", "api:provenance-verify")
+
+# Sign-in lockout (django-axes): the portal's and the admin's login forms. Counted per
+# username and client address together, so one attacker cannot lock a user out from
+# everywhere; a success resets the count. Lockouts are audited (assay.accounts.signals).
+AXES_FAILURE_LIMIT = env_int("ASSAY_LOGIN_FAILURE_LIMIT")
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("ASSAY_LOGIN_COOLOFF_MINUTES"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "assay.accounts.throttles.client_ip"
+AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
+AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log already
+AXES_ENABLE_ADMIN = False  # unlocking by deleting rows there would leave no audit event
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "assay.accounts.authentication.APITokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_PAGINATION_CLASS": "assay.core.pagination.Pagination",  # bounded limit/offset
     "PAGE_SIZE": 50,
+    # Rate limits (assay.accounts.throttles): per token or user, per anonymous address,
+    # and stricter for expensive writes; 429 with Retry-After. Counted in the shared cache.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "assay.accounts.throttles.TokenOrUserThrottle",
+        "assay.accounts.throttles.AnonymousThrottle",
+        "assay.accounts.throttles.ExpensiveWriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": _throttle_rate("ASSAY_THROTTLE_USER"),
+        "anon": _throttle_rate("ASSAY_THROTTLE_ANON"),
+        "expensive": _throttle_rate("ASSAY_THROTTLE_EXPENSIVE"),
+    },
+    "NUM_PROXIES": ASSAY_NUM_PROXIES,
     "EXCEPTION_HANDLER": "assay.core.rest.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     # JSON only, parsed strictly (no NaN, 1e400, NUL, lone surrogates, deep nesting); views
@@ -216,6 +288,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # One schema component per choice set that several fields share.
+    "ENUM_NAME_OVERRIDES": {
+        "ModalityEnum": "assay.studio.choices.Modality",
+        "JobStatusEnum": "assay.generation.choices.JobStatus",
+    },
 }
 
 # --- Assay ---------------------------------------------------------------------------
@@ -226,6 +303,7 @@ ASSAY_MODEL_CACHE_MB = env_int("ASSAY_MODEL_CACHE_MB")
 ASSAY_PLUGINS_STRICT = env_bool("ASSAY_PLUGINS_STRICT")
 ASSAY_MAX_PROMPT_CHARS = env_int("ASSAY_MAX_PROMPT_CHARS")
 ASSAY_MAX_VARIABLE_CHARS = env_int("ASSAY_MAX_VARIABLE_CHARS")
+ASSAY_MAX_TEXT_CHARS = env_int("ASSAY_MAX_TEXT_CHARS")
 ASSAY_JOB_MAX_ATTEMPTS = env_int("ASSAY_JOB_MAX_ATTEMPTS")
 ASSAY_JOB_LEASE_SECONDS = env_int("ASSAY_JOB_LEASE_SECONDS")
 ASSAY_BATCH_MAX_JOBS = env_int("ASSAY_BATCH_MAX_JOBS")
@@ -248,6 +326,7 @@ ASSAY_TRUST_ANCHORS = env("ASSAY_TRUST_ANCHORS")
 ASSAY_PROVENANCE_REVIEWER_IDENTITY = env("ASSAY_PROVENANCE_REVIEWER_IDENTITY")
 ASSAY_PROVENANCE_THUMBNAILS = env_bool("ASSAY_PROVENANCE_THUMBNAILS")
 ASSAY_VERIFY_MAX_BYTES = env_int("ASSAY_VERIFY_MAX_BYTES")
+ASSAY_VERIFY_MAX_PARTS = env_int("ASSAY_VERIFY_MAX_PARTS")
 
 # --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")

@@ -13,6 +13,10 @@ os.environ.setdefault("DEBUG", "false")
 # barrier (a pool of 4 would make them wait out its timeout), and each test's transaction
 # pins one connection anyway. tests/core/test_serving.py runs gunicorn with the pool on.
 os.environ.setdefault("ASSAY_DB_POOL_MAX_SIZE", "0")
+# Rate limits far above what any test sends: tests share one cache (and one client address)
+# and must not throttle each other; tests/accounts/test_throttles.py lowers them itself.
+for _scope in ("USER", "ANON", "EXPENSIVE"):
+    os.environ.setdefault(f"ASSAY_THROTTLE_{_scope}", "1000000/min")
 os.environ.setdefault("ASSAY_MODELS_DIR", str(__import__("pathlib").Path(__file__)
                                               .resolve().parents[2] / "var" / "test-models"))
 

@@ -16,3 +16,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("assay.portal.urls")),
 ]
+
+# JSON {detail, code, errors} under /api/, the portal's templates elsewhere.
+handler400 = "assay.api.handlers.bad_request"
+handler403 = "assay.api.handlers.permission_denied"
+handler404 = "assay.api.handlers.page_not_found"
+handler500 = "assay.api.handlers.server_error"

@@ -1,7 +1,7 @@
 """Audit events: who, what, correlation ids from requests, tokens and sign-in events."""
 
 import pytest
-from django.test import Client
+from django.test import Client, RequestFactory
 from rest_framework.test import APIClient
 
 from assay.accounts.services import issue_token
@@ -67,8 +67,10 @@ def test_expired_revoked_and_unknown_tokens_get_401(users):
 
 def test_sign_in_sign_out_and_failed_sign_in_are_recorded(users):
     client = Client()
-    assert not client.login(username="cara", password="wrong")
-    assert client.login(username="cara", password="pw")
+    # The sign-in lockout (django-axes) counts per request: authenticate() needs one.
+    request = RequestFactory().post("/login/")
+    assert not client.login(request=request, username="cara", password="wrong")
+    assert client.login(request=request, username="cara", password="pw")
     client.logout()
     actions = list(AuditEvent.objects.values_list("action", flat=True))
     assert actions[-3:] == ["accounts.user.login_failed", "accounts.user.logged_in",

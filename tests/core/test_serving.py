@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -30,6 +31,8 @@ from django.test import Client
 from django.urls import path
 
 from assay.conf import SETTINGS
+from assay.generation.models import GenerationJob
+from assay.generation.services import submit_generation
 from assay.urls import urlpatterns as assay_urlpatterns
 from tests.conftest import skip_or_fail
 from tests.fixtures.workers import wait_for
@@ -92,7 +95,7 @@ def _csp(response: Any) -> str:
 @pytest.mark.django_db
 def test_csp_is_on_portal_pages_and_the_api(users, project, template):
     client = Client()
-    for url in ("/login/", "/healthz", "/no-such-page/"):
+    for url in ("/login/", "/healthz", "/no-such-page/", "/admin/login/"):
         _csp(client.get(url))
     client.force_login(users["creator"])
     for url in ("/", f"/projects/{project.slug}/", f"/projects/{project.slug}/generate/",
@@ -246,7 +249,8 @@ def gunicorn(tmp_path: Path) -> Iterator[Any]:
     started: list[Gunicorn] = []
 
     def _start(**env: str) -> Gunicorn:
-        server = Gunicorn(_subprocess_env(tmp_path, **env), tmp_path / f"gunicorn-{len(started)}.log")
+        log = tmp_path / f"gunicorn-{len(started)}.log"
+        server = Gunicorn(_subprocess_env(tmp_path, **env), log)
         started.append(server)
         return server
 
@@ -278,6 +282,24 @@ def test_gunicorn_serves_health_static_and_pages_with_debug_off(gunicorn):
     assert '"GET /healthz HTTP/1.1" 200' in server.log.read_text()  # the access log
 
 
+def test_gunicorn_serves_collected_hashed_static_files(gunicorn, tmp_path):
+    """Production's static path: collectstatic with the manifest, then hashed names that
+    browsers may cache for good."""
+    static = {"ASSAY_STATIC_MANIFEST": "true", "STATIC_ROOT": str(tmp_path / "static")}
+    done = subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput"],
+                          cwd=REPO, env=_subprocess_env(tmp_path, **static),
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr
+    server = gunicorn(ASSAY_WEB_WORKERS="1", ASSAY_WEB_THREADS="2", **static)
+    status, _, body = server.get("/login/")
+    assert status == 200
+    hashed = re.search(r'href="(/static/portal/portal\.[0-9a-f]{12}\.css)"', body)
+    assert hashed, body[:600]
+    status, headers, css = server.get(hashed.group(1))
+    assert status == 200 and "immutable" in headers["Cache-Control"] and css
+    assert re.search(r'src="/static/portal/sizes\.[0-9a-f]{12}\.js"', body)
+
+
 def _database_url(application_name: str) -> str:
     """The test database, as a URL for a subprocess; tagged so its connections can be told
     apart in pg_stat_activity."""
@@ -301,15 +323,14 @@ def test_the_pool_bounds_connections_under_concurrent_submissions(
         DJANGO_SETTINGS_MODULE="assay.test_settings",  # the dummy generator, strict plugins
         DATABASE_URL=_database_url(tag), CELERY_BROKER_URL="filesystem://",
         ASSAY_WEB_WORKERS="1", ASSAY_WEB_THREADS="6", ASSAY_WEB_ACCESS_LOG="false",
-        ASSAY_DB_POOL_MAX_SIZE="2", ASSAY_DB_POOL_MIN_SIZE="1", ASSAY_DB_POOL_TIMEOUT="60")
+        ASSAY_DB_POOL_MAX_SIZE="2", ASSAY_DB_POOL_MIN_SIZE="1", ASSAY_DB_POOL_TIMEOUT="60",
+        ASSAY_THROTTLE_EXPENSIVE="1000/min")  # one token sends all 20
 
     peak = 0
     done = threading.Event()
 
     def sample() -> None:
         nonlocal peak
-        import psycopg
-
         with psycopg.connect(_database_url("assay-pool-sampler"), autocommit=True) as conn:
             while not done.is_set():
                 (count,) = conn.execute("SELECT count(*) FROM pg_stat_activity "
@@ -335,8 +356,6 @@ def test_the_pool_bounds_connections_under_concurrent_submissions(
         t.join(90)
     done.set()
     sampler.join(5)
-    from assay.generation.models import GenerationJob
-
     assert sorted(statuses) == [201] * 20, server.log.read_text()[-3000:]
     assert GenerationJob.objects.filter(project=template.project).count() == 20
     assert 1 <= peak <= 2, f"{peak} connections from one worker with a pool of 2"
@@ -373,9 +392,6 @@ def test_htmx_polling_works_under_csp_without_violations(live_server, users, tem
         from playwright.sync_api import expect, sync_playwright
     except ImportError:
         skip_or_fail("the playwright package is not installed")
-    from assay.generation.models import GenerationJob
-    from assay.generation.services import submit_generation
-
     monkeypatch.setattr("assay.generation.services.send_job", lambda job_id: None)
     job = submit_generation(users["creator"], project=template.project, template="blurb",
                             variables={"product": "Kite"})

@@ -265,3 +265,52 @@ def test_an_image_review_shows_the_image_and_its_regions(client, users, project)
     assert 'data-region="left:10.00%;top:10.00%;width:20.00%;height:50.00%"' in html
     assert "Region at x 20, y 10, 40×50 px" in html
     assert 'name="override_logo"' in html  # fail/low is not blocking by default
+
+
+def test_comment_offsets_the_service_refuses_are_a_400_not_a_500(
+        client, users, project, template, django_capture_on_commit_callbacks):
+    review = in_review(users["creator"], project, django_capture_on_commit_callbacks)
+    client.force_login(users["reviewer"])
+    url = reverse("portal:review_comment", args=[review.pk])
+    for start, end in (("9" * 5000, "9" * 5001), ("0", "9" * 5000), ("²", "4"),
+                       ("-1", "4"), ("1.5", "4"), ("0", "99999999999999999999")):
+        response = client.post(url, {"body": "x", "span_start": start, "span_end": end})
+        assert response.status_code == 400, (start[:20], end[:20])
+        html = response.content.decode()
+        assert "span must be [start, end) within the text" in html
+        assert "9" * 300 not in html  # the typed digits are not repeated back in full
+    assert not Comment.objects.exists()
+
+
+def test_a_comment_over_the_limit_is_refused_and_kept_in_the_form(
+        client, users, project, template, django_capture_on_commit_callbacks):
+    review = in_review(users["creator"], project, django_capture_on_commit_callbacks)
+    client.force_login(users["reviewer"])
+    url = reverse("portal:review_comment", args=[review.pk])
+    response = client.post(url, {"body": "w" * 5001})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "The comment is 5001 characters long; the limit is 5000." in html
+    assert not Comment.objects.exists()
+    assert client.post(url, {"body": "w" * 5000}).status_code == 302
+    assert Comment.objects.get().body == "w" * 5000  # stored whole, not cut
+
+
+def test_a_reviewer_who_passed_an_earlier_stage_gets_no_form_and_no_queue_entry(
+        client, users, project, template, django_capture_on_commit_callbacks):
+    from governance.review import brand
+
+    brand.update_policy(users["owner"], project, {"stages": [
+        {"name": "brand", "approvals_required": 1, "roles": ["reviewer", "owner"]},
+        {"name": "legal", "approvals_required": 1, "roles": ["reviewer", "owner"]}]})
+    review = in_review(users["creator"], project, django_capture_on_commit_callbacks)
+    client.force_login(users["reviewer"])
+    assert decide(client, review).status_code == 302
+    html = page(client, review)
+    assert 'id="decision-form"' not in html
+    assert "You approved an earlier stage of this asset" in section(html, "decide-heading")
+    queue = client.get(reverse("portal:reviews")).content.decode()
+    assert reverse("portal:review", args=[review.pk]) not in section(queue, "waiting-heading")
+    client.force_login(users["owner"])
+    assert reverse("portal:review", args=[review.pk]) in section(
+        client.get(reverse("portal:reviews")).content.decode(), "waiting-heading")

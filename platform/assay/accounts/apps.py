@@ -7,3 +7,7 @@ class AccountsConfig(AppConfig):
     name = "assay.accounts"
     label = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        """Connect the sign-in lockout's audit receiver."""
+        from assay.accounts import signals  # noqa: F401  (registers the receiver)

@@ -40,3 +40,10 @@ ROLE_CAPABILITIES: dict[str, frozenset[str]] = {
 def roles_with(capability: str) -> list[str]:
     """Project roles that grant ``capability``."""
     return [role for role, caps in ROLE_CAPABILITIES.items() if capability in caps]
+
+
+class TokenScope(models.TextChoices):
+    """What an API token may do: read-only tokens are refused on every unsafe method."""
+
+    READ = "read", "Read only"
+    WRITE = "write", "Read and write"

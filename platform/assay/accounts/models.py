@@ -8,7 +8,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
-from assay.accounts.choices import GlobalRole
+from assay.accounts.choices import GlobalRole, TokenScope
+from assay.accounts.querysets import APITokenQuerySet
 
 
 class User(AbstractUser):
@@ -49,10 +50,12 @@ def token_digest(raw: str) -> str:
 
 
 class APIToken(models.Model):
-    """A hashed, expiring API token (DRF's built-in Token is plaintext and never expires)."""
+    """A hashed, expiring, revocable API token (DRF's built-in Token is plaintext and never
+    expires). A read-scope token is refused on every unsafe method."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100)
+    scope = models.CharField(max_length=5, choices=TokenScope.choices, default=TokenScope.WRITE)
     prefix = models.CharField(max_length=12, db_index=True)
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -60,8 +63,10 @@ class APIToken(models.Model):
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
 
+    objects = APITokenQuerySet.as_manager()
+
     class Meta:
-        ordering = ("-created_at",)
+        ordering = ("-created_at", "-id")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
@@ -70,3 +75,10 @@ class APIToken(models.Model):
     def is_active(self) -> bool:
         """Not revoked and not expired."""
         return self.revoked_at is None and self.expires_at > timezone.now()
+
+    @property
+    def status(self) -> str:
+        """``revoked``, ``expired`` or ``active``: what a list shows."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "active" if self.expires_at > timezone.now() else "expired"

@@ -1,9 +1,12 @@
 """REST v1 routes."""
 
 from django.urls import include, path
-from rest_framework.routers import DefaultRouter
+from drf_spectacular.views import SpectacularAPIView
+from rest_framework.routers import SimpleRouter
 
+from assay.accounts import api as accounts_api
 from assay.api import views
+from assay.api.schema import RedocView, SwaggerView
 from governance.audit import api as audit_api
 from governance.provenance import api as provenance_api
 from governance.review import api as review_api
@@ -11,13 +14,20 @@ from governance.usage import api as usage_api
 
 app_name = "api"
 
-router = DefaultRouter()
+# No ``.json`` format suffixes: the API speaks JSON only, and a suffix on an action
+# (``/generations/<id>/cancel.json``) reached views that take no ``format`` argument (500).
+# The schema, not a browsable root, lists the endpoints.
+router = SimpleRouter()
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register("generations", views.GenerationViewSet, basename="generation")
 router.register("assets", views.AssetViewSet, basename="asset")
 router.register("reviews", review_api.ReviewViewSet, basename="review")
+router.register("tokens", accounts_api.TokenViewSet, basename="token")
 
 urlpatterns = [
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("schema/swagger/", SwaggerView.as_view(url_name="api:schema"), name="schema-swagger"),
+    path("schema/redoc/", RedocView.as_view(url_name="api:schema"), name="schema-redoc"),
     path("generators/", views.GeneratorsView.as_view(), name="generators"),
     path("plugins/", views.PluginsView.as_view(), name="plugins"),
     path("assets/<str:asset_id>/checks/", review_api.AssetChecksView.as_view(),

@@ -1,4 +1,5 @@
-"""REST v1 views: parse the request, call a service, serialise the result."""
+"""REST v1 views: validate the request with an input serializer, call a service,
+serialise the result. No rules live here."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from typing import Any
 
 from django.db.models import Prefetch
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,7 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from assay.api import serializers as s
-from assay.core.exceptions import InvalidInput, NotPermitted
+from assay.api.filters import AssetFilter, GenerationFilter
+from assay.core.exceptions import NotPermitted
 from assay.core.rest import ScopedViewSet
 from assay.generation.models import GenerationJob
 from assay.generation.services import cancel_job, submit_generation
@@ -21,10 +25,12 @@ from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset, Project, PromptTemplate
 from governance.provenance.downloads import asset_download
 
-_SUBMIT_FIELDS = ("project", "prompt_version", "template", "label", "version", "variables",
-                  "generator", "parameters", "model", "parent_asset")
+_BINARY = OpenApiResponse(OpenApiTypes.BINARY, description="The exact stored bytes, with "
+                         "Content-Type the asset's media type and X-Content-SHA256.")
 
 
+@extend_schema_view(list=extend_schema(summary="Projects you belong to"),
+                    retrieve=extend_schema(summary="One project"))
 class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Projects the user belongs to (all of them for auditors and admins)."""
 
@@ -33,7 +39,8 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     serializer_class = s.ProjectSerializer
     lookup_field = "slug"
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(summary="A project's assets", responses=s.AssetSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
     def assets(self, request: Request, slug: str | None = None) -> Response:
         """The project's assets, newest first."""
         project = self.get_object()
@@ -42,7 +49,9 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(s.AssetSerializer(page, many=True).data)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(summary="A project's prompt templates",
+                   responses=s.PromptTemplateSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[])
     def templates(self, request: Request, slug: str | None = None) -> Response:
         """The project's prompt templates with their versions and labels."""
         project = self.get_object()
@@ -52,57 +61,52 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
         return self.get_paginated_response(s.PromptTemplateSerializer(page, many=True).data)
 
 
+@extend_schema_view(list=extend_schema(summary="Generation jobs you can see"),
+                    retrieve=extend_schema(summary="One job: status, progress, outputs"))
 class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Submit generations, follow their status and progress, cancel them."""
 
     model = GenerationJob
     related = ("project", "requested_by", "prompt_version__template")
     serializer_class = s.JobSerializer
+    filterset_class = GenerationFilter
 
     def get_queryset(self) -> Any:
         """Scoped jobs with their assets prefetched (no per-row queries)."""
-        qs = super().get_queryset().prefetch_related(
+        return super().get_queryset().prefetch_related(
             Prefetch("assets", queryset=Asset.objects.select_related("project")))
-        project = self.request.query_params.get("project")
-        if project:
-            qs = qs.filter(project__slug=project)
-        status_filter = self.request.query_params.get("status")
-        if status_filter:
-            qs = qs.filter(status=status_filter)
-        return qs
 
+    @extend_schema(summary="Submit a generation", request=s.GenerationInput,
+                   responses={201: s.JobSerializer})
     def create(self, request: Request) -> Response:
         """Queue a generation; 201 with the job, or a 4xx that says what to fix."""
-        if not isinstance(request.data, dict):
-            raise InvalidInput("Send a JSON object.")
-        unknown = sorted(set(request.data) - set(_SUBMIT_FIELDS))
-        if unknown:
-            raise InvalidInput(f"Unknown fields: {', '.join(unknown)} "
-                               f"(accepted: {', '.join(_SUBMIT_FIELDS)}).",
-                               errors={name: ["unknown field"] for name in unknown})
-        if not request.data.get("project"):
-            raise InvalidInput("Name the project (its slug or id).",
-                               errors={"project": ["this field is required"]})
-        job = submit_generation(request.user, **{k: request.data.get(k) for k in _SUBMIT_FIELDS})
+        data = s.GenerationInput.validated(request.data)
+        job = submit_generation(request.user, **data)
         job = self.get_queryset().get(pk=job.pk)
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 
-    @action(detail=True, methods=["post"])
+    @extend_schema(summary="Cancel a job", request=s.CancelInput,
+                   responses={200: s.JobSerializer})
+    @action(detail=True, methods=["post"], filter_backends=[])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
         """Cancel a queued job, or ask a running one to stop."""
-        job = cancel_job(request.user, self.get_object(), reason=str(request.data.get("reason",
-                                                                                       ""))[:500])
+        data = s.CancelInput.validated(request.data)
+        job = cancel_job(request.user, self.get_object(), reason=data.get("reason", ""))
         return Response(self.get_serializer(self.get_queryset().get(pk=job.pk)).data)
 
 
+@extend_schema_view(list=extend_schema(summary="Assets across your projects"),
+                    retrieve=extend_schema(summary="One asset"))
 class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Assets across the user's projects."""
 
     model = Asset
     related = ("project",)
     serializer_class = s.AssetSerializer
+    filterset_class = AssetFilter
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(summary="Download an asset's bytes", responses={(200, "*/*"): _BINARY})
+    @action(detail=True, methods=["get"], filter_backends=[])
     def content(self, request: Request, pk: str | None = None) -> HttpResponse:
         """The stored bytes, with the asset's media type and SHA-256 in a header."""
         return asset_download(self.get_object())
@@ -111,6 +115,7 @@ class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewS
 class GeneratorsView(APIView):
     """Installed generators with their parameter schemas."""
 
+    @extend_schema(summary="Installed generators", responses=s.GeneratorSerializer(many=True))
     def get(self, request: Request) -> Response:
         """One entry per generator id."""
         plugins = get_plugins()
@@ -126,6 +131,8 @@ class GeneratorsView(APIView):
 class PluginsView(APIView):
     """Every discovered plugin with its status (admins only)."""
 
+    @extend_schema(summary="Plugin status (admins)",
+                   responses=s.PluginStatusSerializer(many=True))
     def get(self, request: Request) -> Response:
         """Loaded, failed and incompatible plugins, with their errors."""
         if not getattr(request.user, "is_platform_admin", False):

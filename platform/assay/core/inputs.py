@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-from rest_framework.exceptions import ParseError
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
-
-from assay.core.rest import RequestTooLarge
 
 #: PostgreSQL's bigint: larger integers cannot be stored or compared.
 BIGINT_MAX = 2**63 - 1
@@ -98,6 +98,14 @@ def loads(raw: str | bytes) -> Any:
     return value
 
 
+class RequestTooLarge(APIException):
+    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE (or a view's own limit): HTTP 413."""
+
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "too_large"
+
+
 class StrictJSONParser(JSONParser):
     """The API's JSON parser: :func:`loads`, and a 400 that says what is wrong."""
 
@@ -112,7 +120,7 @@ class StrictJSONParser(JSONParser):
         try:
             return loads(raw or b"null")
         except ValueError as exc:
-            raise ParseError(f"The request body was refused: {exc}.") from None
+            raise ParseError(f"The request body was refused: {str(exc).rstrip('.')}.") from None
 
 
 class StrictCharField(serializers.CharField):
@@ -186,7 +194,7 @@ class StrictDictField(serializers.DictField):
         """Refuse anything but an object."""
         if not isinstance(data, dict):
             raise serializers.ValidationError(
-                f"Send an object (JSON {{...}}), not {type(data).__name__}.")
+                f"It must be an object (JSON {{...}}), not {type(data).__name__}.")
         return super().to_internal_value(data)
 
 
@@ -205,8 +213,19 @@ class InputSerializer(serializers.Serializer):
         if unknown:
             known = ", ".join(sorted(self.fields)) or "none"
             raise serializers.ValidationError({name[:ECHO_CHARS]: [
-                f"Unknown field; the fields are: {known}."] for name in unknown[:20]})
+                f"This is an unknown field; the fields are: {known}."] for name in unknown[:20]})
         return super().to_internal_value(data)
+
+    @classmethod
+    def validated(cls, data: Any, **kwargs: Any) -> dict[str, Any]:
+        """``data`` checked (ValidationError, a 400, otherwise): the fields that were sent,
+        ready to pass to a service as keywords."""
+        if data is None:  # a JSON null body; DRF would only say "No data provided"
+            raise serializers.ValidationError({"non_field_errors": [
+                "Send a JSON object, not null."]})
+        serializer = cls(data=data, **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return dict(serializer.validated_data)
 
     def create(self, validated_data: dict[str, Any]) -> Any:
         """Input serializers never save: a service does."""
@@ -215,3 +234,108 @@ class InputSerializer(serializers.Serializer):
     def update(self, instance: Any, validated_data: dict[str, Any]) -> Any:
         """Input serializers never save: a service does."""
         raise NotImplementedError("call the service with validated_data")
+
+
+#: A slug as the models store it: ASCII letters, digits, ``-`` and ``_``.
+SLUG_PATTERN = r"^[-a-zA-Z0-9_]{1,100}$"
+_SLUG = re.compile(SLUG_PATTERN)
+_ID_DIGITS = re.compile(r"^[0-9]{1,18}$")
+#: Text an int() would be tried on: ``str.isdigit()`` is true for "²", and "--5" keeps
+#: its digits after ``lstrip("-")``; only plain ASCII integers within bigint get through.
+_PLAIN_INT = re.compile(r"^\s*-?[0-9]{1,19}\s*$")
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "string", "pattern": SLUG_PATTERN, "maxLength": 100},
+    {"type": "integer", "minimum": 1, "maximum": BIGINT_MAX}]})
+class StrictSlugOrIdField(serializers.Field):
+    """An object named by its slug (text) or its numeric id (an integer, or digits as
+    text): returns the slug as ``str`` or the id as ``int``, so a service never calls
+    ``int()`` on text such as "²" or "99999999999999999999"."""
+
+    def to_internal_value(self, data: Any) -> str | int:
+        """Refuse anything but a slug or a positive bigint id."""
+        if isinstance(data, bool) or not isinstance(data, (int, str)):
+            raise serializers.ValidationError(
+                f"Send a slug (text) or a numeric id, not {type(data).__name__}.")
+        if isinstance(data, int):
+            if not 1 <= data <= BIGINT_MAX:
+                raise serializers.ValidationError(f"{echo(data)} is not an id (1 to {BIGINT_MAX}).")
+            return data
+        if _ID_DIGITS.match(data):
+            return int(data)
+        if not _SLUG.match(data):
+            raise serializers.ValidationError(
+                f"{echo(data)!r} is not a slug: use letters, digits, '-' and '_' (at most 100), "
+                "or a numeric id.")
+        return data
+
+    def to_representation(self, value: Any) -> Any:
+        """As given."""
+        return value
+
+
+@extend_schema_field({"oneOf": [
+    {"type": "string"}, {"type": "integer", "minimum": -BIGINT_MAX, "maximum": BIGINT_MAX},
+    {"type": "number"}, {"type": "boolean"}], "nullable": True})
+class StrictScalarField(serializers.Field):
+    """One scalar value: null, true/false, a bigint-bounded integer, a finite number or text
+    (at most ``max_length`` characters). Text that looks like a whole number but is not a
+    plain one ("²", "--5", 5,000 digits) is refused: send numbers as JSON numbers."""
+
+    def __init__(self, *, max_length: int = 10_000, **kwargs: Any) -> None:
+        self.max_length = max_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Refuse lists, objects, over-long or unstorable text, and out-of-range numbers."""
+        if data is None or isinstance(data, bool):
+            return data
+        if isinstance(data, int):
+            if not -BIGINT_MAX <= data <= BIGINT_MAX:
+                raise serializers.ValidationError(f"{echo(data)} is out of range.")
+            return data
+        if isinstance(data, float):
+            if not math.isfinite(data):
+                raise serializers.ValidationError("Send a finite number.")
+            return data
+        if isinstance(data, str):
+            problem = text_problem(data)
+            if problem:
+                raise serializers.ValidationError(problem)
+            if len(data) > self.max_length:
+                raise serializers.ValidationError(
+                    f"Send at most {self.max_length} characters (got {len(data)}).")
+            if data.strip().lstrip("-").isdigit() and not _PLAIN_INT.match(data):
+                raise serializers.ValidationError(
+                    f"{echo(data)!r} is not a whole number: send numbers as JSON numbers "
+                    "(e.g. 5 or -5), at most 19 digits.")
+            return data
+        raise serializers.ValidationError(
+            f"Send a single value (text, number, true/false or null), not {type(data).__name__}.")
+
+    def to_representation(self, value: Any) -> Any:
+        """As given."""
+        return value
+
+
+class StrictMapField(StrictDictField):
+    """An object of at most ``max_items`` entries whose keys are short text."""
+
+    def __init__(self, *, max_items: int = 100, max_key_length: int = 100,
+                 **kwargs: Any) -> None:
+        self.max_items = max_items
+        self.max_key_length = max_key_length
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        """Refuse non-objects, too many entries and over-long keys, then check each value."""
+        if isinstance(data, dict):
+            if len(data) > self.max_items:
+                raise serializers.ValidationError(
+                    f"Send at most {self.max_items} entries (got {len(data)}).")
+            long = [key for key in data if len(key) > self.max_key_length]
+            if long:
+                raise serializers.ValidationError(
+                    f"Names are at most {self.max_key_length} characters: {echo(long[0])!r}.")
+        return super().to_internal_value(data)

@@ -29,6 +29,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from assay.core.exceptions import AssayError, QuotaExceeded
+from assay.core.inputs import RequestTooLarge
 
 #: How many field messages the ``detail`` sentence names before "and N more".
 _DETAIL_FIELDS = 3
@@ -69,14 +70,6 @@ def validation_body(detail: Any) -> dict[str, Any]:
     if len(errors) > _DETAIL_FIELDS:
         sentence += f" (and {len(errors) - _DETAIL_FIELDS} more fields, see errors)"
     return error_body(sentence, "invalid", errors)
-
-
-class RequestTooLarge(exceptions.APIException):
-    """A body past DATA_UPLOAD_MAX_MEMORY_SIZE (or a view's own limit): HTTP 413."""
-
-    status_code = 413
-    default_detail = "The request body is too large."
-    default_code = "too_large"
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:

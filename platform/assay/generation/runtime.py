@@ -4,6 +4,12 @@
 usage and its final status) is written in one transaction guarded by the claim token,
 so a worker that lost its claim (it stalled past its lease and another delivery took
 over) cannot store a second copy of the outputs.
+
+Two kinds of failure end differently. An error the job raises itself (the generator
+throws, the media storage refuses the output, a plugin hook fails) fails the job at
+once with that error in words: running it again would fail the same way. Only a worker
+that disappears (killed, out of memory) or a database that stays unreachable leaves the
+job to its lease, so another delivery retries it, up to ASSAY_JOB_MAX_ATTEMPTS.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from assay.audit.context import audit_context
@@ -23,13 +29,20 @@ from assay.audit.services import record
 from assay.generation.cache import ModelCache
 from assay.generation.choices import JobStatus
 from assay.generation.devices import DeviceChoice, choose_device, configure_cpu_threads
-from assay.generation.leases import WORKER_ACTOR, Heartbeat, claim, claim_companions
+from assay.generation.leases import (
+    WORKER_ACTOR,
+    Heartbeat,
+    claim,
+    claim_companions,
+    drop_broken_connection,
+)
 from assay.generation.models import GenerationJob
-from assay.generation.storage import store_outputs
+from assay.generation.storage import StorageFailed, describe_error, store_outputs
 from assay.generation.transitions import transition
 from assay.plugins.contracts import (
     GenerationCancelled,
     GenerationRequest,
+    Generator,
     ModelRef,
     Progress,
     RequestResult,
@@ -92,7 +105,14 @@ def run_job(job_id: str, *, worker: str) -> str | None:
         limit = min(generator_cls.max_batch_size, settings.ASSAY_BATCH_MAX_JOBS) - 1
         batch += claim_companions(job, worker, limit=limit,
                                   window=settings.ASSAY_BATCH_WINDOW_MS / 1000)
-    execute(batch)
+    try:
+        execute(batch)
+    except (OperationalError, InterfaceError):
+        raise  # the database is away: nothing can be recorded; the lease retries the job
+    except Exception as exc:
+        log.exception("running the batch starting with job %s failed", job.pk)
+        for other, other_token in batch:
+            _finish_failed(other, other_token, describe_error(exc), refresh=True)
     job.refresh_from_db(fields=["status"])
     return job.status
 
@@ -110,10 +130,10 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
             _finish_failed(job, token, f"The generator {job.generator_id!r} is not installed "
                            "on this worker (check `manage.py plugins`).")
         return
-    requests = [_request(job) for job, _ in batch]
     claims = [(str(job.pk), token) for job, token in batch]
     started = time.perf_counter()
     try:
+        requests = [_request(job) for job, _ in batch]
         with Heartbeat(claims) as heartbeat:
             device = worker_device()
             generator = model_cache().get(generator_cls, ModelRef.from_dict(first.model_ref),
@@ -128,7 +148,7 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
     except Exception as exc:
         log.exception("batch of %d starting with job %s failed", len(batch), first.pk)
         for job, token in batch:
-            _finish_failed(job, token, f"{type(exc).__name__}: {exc}")
+            _finish_failed(job, token, describe_error(exc))
         return
     if len(results) != len(batch):
         for job, token in batch:
@@ -136,6 +156,8 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
                            f"{len(batch)} requests (a plugin bug).")
         return
     wall = time.perf_counter() - started
+    # The connection sat idle while the model ran; the server may have closed it since.
+    drop_broken_connection()
     cancelled = set(GenerationJob.objects.filter(
         pk__in=[job.pk for job, _ in batch], cancel_requested=True).values_list("pk", flat=True))
     for (job, token), result in zip(batch, results, strict=True):
@@ -144,7 +166,7 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
             continue
         usage = _usage(result, wall=wall, generate=gen_seconds / len(batch),
                        device=device.device, batch_size=len(batch))
-        _finish_succeeded(job, token, result, usage, generator.model_info())
+        _finish_output(job, token, result, usage, generator)
 
 
 def _request(job: GenerationJob) -> GenerationRequest:
@@ -183,6 +205,36 @@ def _announce_assets(plugins: Plugins, asset_ids: list[str]) -> None:
         log.exception("an assets_stored hook failed for %s", asset_ids)
 
 
+def _finish_output(job: GenerationJob, token: str, result: RequestResult,
+                   usage: dict[str, Any], generator: Generator) -> str:
+    """Store a finished job's outputs; an error doing so fails the job, in words.
+
+    A connection lost while finishing is retried once on a fresh one (the outputs are
+    fine, and the claim token keeps the retry from storing twice); a database that stays
+    away propagates, leaving the job to its lease.
+    """
+    for attempt in (1, 2):
+        try:
+            return _finish_succeeded(job, token, result, usage, generator.model_info())
+        except StorageFailed as exc:
+            log.error("job %s: could not store its output: %s", job.pk, exc.reason,
+                      exc_info=True)
+            return _finish_failed(job, token, f"Could not store the output: {exc.reason}.",
+                                  refresh=True)
+        except (OperationalError, InterfaceError):
+            if attempt == 2:
+                raise
+            log.warning("job %s lost its database connection while finishing; retrying",
+                        job.pk, exc_info=True)
+            drop_broken_connection()
+            job.refresh_from_db()
+        except Exception as exc:
+            log.exception("job %s could not be finished", job.pk)
+            return _finish_failed(job, token, f"Could not finish the job: "
+                                  f"{describe_error(exc)}", refresh=True)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
                       usage: dict[str, Any], model_info: dict[str, Any]) -> str:
     plugins = get_plugins()
@@ -206,8 +258,18 @@ def _finish_succeeded(job: GenerationJob, token: str, result: RequestResult,
     return JobStatus.SUCCEEDED
 
 
-def _finish_failed(job: GenerationJob, token: str, error: str) -> str:
+def _finish_failed(job: GenerationJob, token: str, error: str, *, refresh: bool = False
+                   ) -> str:
+    """Fail the job with ``error`` unless it already finished or is no longer ours.
+
+    ``refresh`` re-reads the row first, after a finish that rolled back (the in-memory
+    job may say succeeded although the database never did).
+    """
     with _job_scope(job), transaction.atomic():
+        if refresh:
+            job.refresh_from_db()
+        if job.is_terminal or job.claim_token != token:
+            return job.status
         if transition(job, JobStatus.FAILED, expected_token=token, finished_at=timezone.now(),
                       error=error[:4000]):
             record("studio.generation.failed", target=job, data={"error": error[:4000]})

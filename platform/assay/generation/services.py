@@ -161,6 +161,12 @@ def get_job(user: Any, job_id: Any) -> GenerationJob:
 def cancel_job(user: Any, job: GenerationJob, *, reason: str = "") -> GenerationJob:
     """Cancel a queued job at once, or ask a running one to stop at its next step.
 
+    Concurrent cancels of one job write one event: each change is a compare-and-set (the
+    queued → cancelled transition, or ``cancel_requested`` false → true), and only the
+    caller whose UPDATE changed the row records it. A caller that lost the race to cancel
+    a queued job gets the Conflict a late cancel gets; one that asked a running job to
+    stop after another caller did gets the job back, as a repeated request does.
+
     Raises:
         NotPermitted: the user may not generate in the job's project.
         Conflict: the job already finished.
@@ -175,12 +181,16 @@ def cancel_job(user: Any, job: GenerationJob, *, reason: str = "") -> Generation
         return job
     job.refresh_from_db()
     if job.status == JobStatus.RUNNING:
-        if not job.cancel_requested:
-            GenerationJob.objects.filter(pk=job.pk, status=JobStatus.RUNNING).update(
-                cancel_requested=True)
+        asked = GenerationJob.objects.filter(
+            pk=job.pk, status=JobStatus.RUNNING, cancel_requested=False
+        ).update(cancel_requested=True)
+        if asked:
             job.cancel_requested = True
             record("studio.generation.cancel_requested", target=job, reason=reason,
                    actor=actor_for(user))
-        return job
+            return job
+        job.refresh_from_db()  # another caller asked first, or the job just finished
+        if job.status == JobStatus.RUNNING:
+            return job
     raise Conflict(f"This job already {job.status}; there is nothing to cancel.",
                    errors={"status": [job.status]})

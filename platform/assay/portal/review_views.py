@@ -2,9 +2,11 @@
 
 Same rules as the other portal pages: reads go through ``Review.objects.visible_to`` (an
 outsider gets a 404), the forms hand what was typed to ``workflow.decide`` and
-``workflow.add_comment`` (the services the REST API calls), and a refusal is shown in the
-service's own words with its HTTP status. What the page offers (the decision form, the
-"approval is blocked" banner) comes from read helpers in ``governance.review.queries``.
+``workflow.add_comment`` (the actions the REST API calls), and a refusal is shown in the
+action's own words with its HTTP status. What the page offers comes from the same action
+objects: the decision form only when ``Decide(...).refusal()`` is None (else its sentence),
+the comment form only when ``AddComment(...).refusal()`` is None, and the queue is
+``Review.objects.awaiting(user)``, which applies the same rules.
 """
 
 from __future__ import annotations
@@ -27,16 +29,18 @@ from django.views.decorators.http import require_GET, require_POST
 
 from assay.core.exceptions import AssayError
 from assay.portal.views import _role_context
-from assay.studio.services.projects import role_in
-from governance.review import queries, workflow
+from governance.review import workflow
 from governance.review.choices import DecisionKind, ReviewStatus
 from governance.review.models import CheckResult, Review
+from governance.review.policy import AddComment, Decide, blockers, facts_for, results_for
 
 #: Form inputs named ``override_<check id>`` carry the reason to approve past that check.
 OVERRIDE_PREFIX = "override_"
 #: Worst first: a span covered by several findings is coloured by the worst of them.
 _STATUS_RANK = {"fail": 0, "warn": 1, "pass": 2}
-_INT = re.compile(r"-?\d+")
+#: A whole number as typed in an offset box: ASCII digits, at most 19 (bigint), so int()
+#: never sees "²" or 5,000 digits; anything else reaches the service as text (it refuses).
+_INT = re.compile(r"-?[0-9]{1,19}")
 
 
 # -- evidence ------------------------------------------------------------------------------
@@ -208,10 +212,11 @@ def _review_page(request: HttpRequest, review: Review, *, status: int = 200,
                  decision_error: AssayError | None = None,
                  comment_error: AssayError | None = None) -> HttpResponse:
     asset = review.asset
-    results = queries.results_for(review)
-    blocking, overridable = workflow.blockers(review)
-    role = role_in(request.user, review.project)
-    rights = queries.decision_rights(request.user, review, role)
+    results = results_for(review)
+    blocking, overridable = blockers(review)
+    facts = facts_for(request.user, review)  # one load for both questions below
+    cannot_decide = Decide(request.user, review).refusal(facts)
+    cannot_comment = AddComment(request.user, review).refusal(facts)
     text = asset.text if asset.kind == "text" else ""
     findings = _findings(results, text, asset.width, asset.height)
     typed = request.POST if request.method == "POST" else {}
@@ -228,10 +233,12 @@ def _review_page(request: HttpRequest, review: Review, *, status: int = 200,
         "findings": findings, "highlighted": highlight(text, findings) if text else "",
         "claims": [f for f in findings if "verdict" in f.raw],
         "stages": _stages(review), "comments": _comments(review), "due": _due(review),
-        "rights": rights, "overrides": overrides,
+        "can_decide": cannot_decide is None,
+        "cannot_decide": cannot_decide.message if cannot_decide else "",
+        "overrides": overrides,
         "decision_error": d_err, "comment_error": _error_context(comment_error),
         "typed": typed, "decision_kinds": DecisionKind,
-        "can_comment": role is not None or getattr(request.user, "is_platform_admin", False),
+        "can_comment": cannot_comment is None,
     }, status=status)
 
 
@@ -246,7 +253,7 @@ def _review(request: HttpRequest, review_id: int) -> Review:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     """Reviews waiting for me, and what was decided lately in my projects."""
-    waiting = (queries.awaiting(request.user)
+    waiting = (Review.objects.awaiting(request.user)
                .select_related("project", "asset", "generated_by")
                .order_by("stage_started_at"))
     now = timezone.now()
@@ -256,7 +263,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         rows.append({"review": review, "excerpt": _excerpt(review), "due": due,
                      "overdue": due is not None and due < now})
     decided = []
-    for review in queries.recently_decided(request.user):
+    for review in Review.objects.visible_to(request.user).recently_decided():
         made = list(review.decisions.all())  # prefetched, oldest first
         decided.append({"review": review, "excerpt": _excerpt(review),
                         "last": made[-1] if made else None})

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from assay.portal import review_views, views
+from assay.portal import review_views, token_views, views
 
 app_name = "portal"
 
@@ -21,6 +21,8 @@ urlpatterns = [
     path("jobs/<uuid:job_id>/status/", views.job_status, name="job_status"),
     path("jobs/<uuid:job_id>/cancel/", views.job_cancel, name="job_cancel"),
     path("assets/<uuid:asset_id>/content/", views.asset_content, name="asset_content"),
+    path("tokens/", token_views.tokens, name="tokens"),
+    path("tokens/<int:token_id>/revoke/", token_views.token_revoke, name="token_revoke"),
     path("reviews/", review_views.review_queue, name="reviews"),
     path("reviews/<int:review_id>/", review_views.review_detail, name="review"),
     path("reviews/<int:review_id>/decide/", review_views.review_decide, name="review_decide"),

@@ -2,7 +2,9 @@
 
 It can run slowly (``steps`` × ``step_seconds``) to test progress and cancellation, raise
 (``fail``) to test error reporting, and kill its own process (``die``) to test recovery
-from a worker that dies mid-job.
+from a worker that dies mid-job. ``as_file`` returns the text as a file, so the output
+goes through the media storage (to test a storage that refuses it); ``nul`` puts a NUL
+byte in the text, which PostgreSQL refuses when the output is stored.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ class DummyTextGenerator(Generator):
         Param("step_seconds", float, 0.0, 0.0, 5.0, help="Sleep per step."),
         Param("fail", bool, False, help="Raise an error instead of producing output."),
         Param("die", bool, False, help="Kill the worker process mid-job."),
+        Param("as_file", bool, False, help="Return the text as a file in the media storage."),
+        Param("nul", bool, False, help="Put a NUL byte in the text (PostgreSQL refuses it)."),
     )
     loads = 0
 
@@ -71,10 +75,15 @@ class DummyTextGenerator(Generator):
         for i, request in enumerate(batch):
             if results[i] is None:
                 tag = hashlib.sha256(f"{request.seed}:{request.prompt}".encode()).hexdigest()[:8]
-                text = f"[{tag}] {request.prompt}"
+                text = f"[{tag}] {request.prompt}" + ("\x00" if request.parameters.get("nul")
+                                                       else "")
+                output = (GeneratedOutput(kind="text", media_type="text/markdown",
+                                          data=text.encode())
+                          if request.parameters.get("as_file")
+                          else GeneratedOutput(kind="text",
+                                               media_type="text/plain; charset=utf-8", text=text))
                 results[i] = RequestResult(
-                    outputs=[GeneratedOutput(kind="text", media_type="text/plain; charset=utf-8",
-                                             text=text)],
+                    outputs=[output],
                     usage={"input_tokens": len(request.prompt.split()),
                            "output_tokens": len(text.split())},
                 )

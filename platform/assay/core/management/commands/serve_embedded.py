@@ -29,8 +29,12 @@ class Command(BaseCommand):
     help = "Run the web server and one Celery worker (all queues, with beat) until Ctrl-C."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        """Address to listen on."""
+        """Address to listen on, and how many web workers."""
         parser.add_argument("--addr", default="127.0.0.1:8000", help="host:port for the web.")
+        parser.add_argument(
+            "--workers", type=int, default=1,
+            help="gunicorn workers; one keeps the embedded mode's memory cache (rate limits) "
+                 "in one process and SQLite to one writer process.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Start both, watch them, and stop both when either ends or on Ctrl-C."""
@@ -49,7 +53,8 @@ class Command(BaseCommand):
              "--without-mingle", "-n", "embedded@%h"], env=env, start_new_session=True)
         web = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "python:assay.gunicorn_conf", "--bind",
-             options["addr"]], env=env, start_new_session=True)
+             options["addr"], "--workers", str(options["workers"])],
+            env=env, start_new_session=True)
         host, _, port = options["addr"].rpartition(":")
         self.stdout.write(self.style.SUCCESS(
             f"\nAssay is starting at http://{host or '127.0.0.1'}:{port}/  (Ctrl-C stops "
