@@ -29,8 +29,8 @@ def schema() -> dict:
 def _route(pattern) -> str:
     """A URL pattern as text, with each parameter written as ``{}``."""
     text = str(pattern.pattern)
-    text = re.sub(r"<(?:\w+:)?\w+>", "{}", text)  # path("x/<str:id>/")
     text = re.sub(r"\(\?P<\w+>[^)]*\)", "{}", text)  # routers' regexes
+    text = re.sub(r"<(?:\w+:)?\w+>", "{}", text)  # path("x/<str:id>/")
     return text.lstrip("^").rstrip("$").replace("\\.", ".")
 
 

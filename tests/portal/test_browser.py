@@ -192,7 +192,7 @@ def test_reviewer_overrides_a_warning_and_approves(page, live_server, users, pro
     from governance.review.checks import run_checks
     from governance.review.models import Review
 
-    monkeypatch.setattr("governance.review.receivers.queue_checks", lambda ids: len(ids))
+    monkeypatch.setattr("governance.review.hooks.queue_checks", lambda ids: len(ids))
     make_template(project, users["owner"])
     job = submit_generation(users["creator"], project=project, template="blurb",
                             variables={"product": "the WARNME kettle"})
