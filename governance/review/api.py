@@ -9,10 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.fields import empty
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,16 +22,24 @@ from rest_framework.views import APIView
 from assay.accounts.choices import Capability
 from assay.core.inputs import (
     InputSerializer,
+    StrictBooleanField,
     StrictCharField,
+    StrictFloatField,
     StrictIntegerField,
     StrictListField,
     StrictMapField,
+    text_problem,
 )
 from assay.core.rest import ScopedViewSet
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
 from governance.review import brand, workflow
-from governance.review.choices import MAX_COMMENT_CHARS, ReviewStatus
+from governance.review.choices import (
+    DEFAULT_BLOCKING,
+    MAX_COMMENT_CHARS,
+    MAX_STAGES,
+    ReviewStatus,
+)
 from governance.review.models import (
     ApprovedFact,
     CheckResult,
@@ -270,9 +280,183 @@ def _project(request: Request, slug: str) -> Project:
     return require_capability(request.user, slug, Capability.VIEW, doing="see this project")
 
 
+# --- brand kit, approved facts and review policy ---------------------------------------
+# PUT replaces (required fields, or the documented defaults); PATCH changes only the
+# fields sent. Each write is checked here for shape, then by the service for the rules,
+# in one transaction: a 4xx changes nothing.
+
+
+def _all_optional(fields: dict[str, serializers.Field]) -> dict[str, serializers.Field]:
+    """PATCH: every top-level field may be left out, and none gets a default (nested
+    items keep their own required fields)."""
+    for field in fields.values():
+        field.required = False
+        field.default = empty
+    return fields
+
+
+class DateInput(serializers.DateField):
+    """A date as ``YYYY-MM-DD`` text (a number or an object is not a date)."""
+
+    def to_internal_value(self, value: Any) -> Any:
+        """Refuse non-text, then parse it."""
+        if not isinstance(value, str):
+            raise serializers.ValidationError(
+                f"Send a date as text like 2026-01-31, not {type(value).__name__}.")
+        if text_problem(value):
+            raise serializers.ValidationError(text_problem(value))
+        return super().to_internal_value(value)
+
+
+class NumberInput(StrictFloatField):
+    """A finite JSON number, kept as sent (48 stays 48, not 48.0)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        """Check type and range; return the number unchanged."""
+        super().to_internal_value(data)
+        return data
+
+
+class BannedTermInput(InputSerializer):
+    """A word the brand never uses, and what to say instead."""
+
+    term = StrictCharField(max_length=100, help_text="Matched as a whole word, any case.")
+    alternatives = StrictListField(child=StrictCharField(max_length=200), max_length=20,
+                                   required=False, default=list,
+                                   help_text="Suggested replacements.")
+
+
+class DisclaimerInput(InputSerializer):
+    """Text that must appear when a trigger matches."""
+
+    text = StrictCharField(max_length=1000, help_text="The required disclaimer.")
+    triggers = StrictListField(
+        child=StrictCharField(max_length=500), min_length=1, max_length=20,
+        help_text="price, percentage, health, financial, keyword:<word> or "
+                  "regex:<pattern> (RE2 syntax: no backreferences or lookarounds).")
+
+
+class FactInput(InputSerializer):
+    """A statement the project may make, with its source and validity window."""
+
+    statement = StrictCharField(max_length=2000)
+    source_url = StrictCharField(max_length=500, required=False, allow_blank=True,
+                                 default="", validators=[URLValidator(["http", "https"])])
+    valid_from = DateInput(required=False, allow_null=True, default=None)
+    valid_until = DateInput(required=False, allow_null=True, default=None)
+
+
+class BrandKitInput(InputSerializer):
+    """``PUT /projects/{slug}/brand-kit/``: the whole kit (``facts``, when sent, replaces
+    the fact library; left out, the facts stay as they are)."""
+
+    voice = StrictCharField(max_length=5000, allow_blank=True,
+                            help_text="How the brand sounds, for writers and prompts.")
+    banned_terms = StrictListField(child=BannedTermInput(), max_length=500)
+    disclaimers = StrictListField(child=DisclaimerInput(), max_length=100)
+    min_width = StrictIntegerField(min_value=1, max_value=8192, required=False, default=256,
+                                   help_text="Smallest image width in pixels (default 256).")
+    min_height = StrictIntegerField(min_value=1, max_value=8192, required=False, default=256,
+                                    help_text="Smallest image height in pixels (default 256).")
+    facts = StrictListField(child=FactInput(), max_length=1000, required=False,
+                            help_text="The approved-fact library (replaced whole when sent).")
+
+
+class BrandKitPatchInput(BrandKitInput):
+    """``PATCH /projects/{slug}/brand-kit/``: only the fields sent change."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Every field optional, none defaulted."""
+        return _all_optional(super().get_fields())
+
+
+class StageInput(InputSerializer):
+    """One review stage, decided in order."""
+
+    name = StrictCharField(max_length=60, help_text="Unique within the policy.")
+    approvals_required = StrictIntegerField(min_value=1, max_value=10, required=False,
+                                            default=1)
+    roles = StrictListField(child=StrictCharField(max_length=20), min_length=1, max_length=10,
+                            required=False, default=lambda: ["reviewer", "owner"],
+                            help_text="reviewer and/or owner (creators never decide).")
+    due_hours = NumberInput(min_value=0, max_value=24 * 60, required=False, default=48,
+                            help_text="Hours before reminders, then escalation (0 to 1440).")
+
+
+class ReviewPolicyInput(InputSerializer):
+    """``PUT /projects/{slug}/review-policy/``: the whole policy."""
+
+    stages = StrictListField(
+        child=StageInput(), max_length=MAX_STAGES,
+        error_messages={"max_length": f"A policy has at most {MAX_STAGES} stages; send "
+                                      "fewer (merge some stages)."})
+    blocking_severities = StrictListField(
+        child=StrictCharField(max_length=20), max_length=10, required=False,
+        default=lambda: list(DEFAULT_BLOCKING),
+        help_text="Failed checks of these severities block approval (default high, "
+                  "critical).")
+    auto_submit = StrictBooleanField(required=False, default=True,
+                                     help_text="Submit assets for review as soon as their "
+                                               "checks finish (default true).")
+
+
+class ReviewPolicyPatchInput(ReviewPolicyInput):
+    """``PATCH /projects/{slug}/review-policy/``: only the fields sent change."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        """Every field optional, none defaulted."""
+        return _all_optional(super().get_fields())
+
+
+class BannedTermSerializer(serializers.Serializer):
+    term = serializers.CharField()
+    alternatives = serializers.ListField(child=serializers.CharField())
+
+
+class DisclaimerSerializer(serializers.Serializer):
+    text = serializers.CharField()
+    triggers = serializers.ListField(child=serializers.CharField())
+
+
+class FactSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    statement = serializers.CharField()
+    source_url = serializers.CharField()
+    valid_from = serializers.DateField(allow_null=True)
+    valid_until = serializers.DateField(allow_null=True)
+
+
+class BrandKitSerializer(serializers.Serializer):
+    voice = serializers.CharField()
+    banned_terms = BannedTermSerializer(many=True)
+    disclaimers = DisclaimerSerializer(many=True)
+    min_width = serializers.IntegerField()
+    min_height = serializers.IntegerField()
+    facts = FactSerializer(many=True)
+
+
+class StageSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    approvals_required = serializers.IntegerField()
+    roles = serializers.ListField(child=serializers.CharField())
+    due_hours = serializers.FloatField()
+
+
+class ReviewPolicySerializer(serializers.Serializer):
+    stages = StageSerializer(many=True)
+    blocking_severities = serializers.ListField(child=serializers.CharField())
+    auto_submit = serializers.BooleanField()
+
+
+_KIT_WRITE = ("Owners only (403 otherwise). Checked in full, then written in one "
+              "transaction with its audit events: a refusal changes nothing.")
+
+
 class BrandKitView(APIView):
     """A project's brand kit and approved facts (members read; owners write)."""
 
+    @extend_schema(summary="A project's brand kit and approved facts",
+                   responses=BrandKitSerializer)
     def get(self, request: Request, slug: str) -> Response:
         """The kit with its facts."""
         project = _project(request, slug)
@@ -286,19 +470,36 @@ class BrandKitView(APIView):
                        "valid_from": f.valid_from, "valid_until": f.valid_until}
                       for f in facts]})
 
+    @extend_schema(summary="Replace the brand kit", request=BrandKitInput,
+                   responses=BrandKitSerializer,
+                   description="Replaces the kit: voice, banned_terms and disclaimers are "
+                               "required; min_width and min_height default to 256. facts, "
+                               "when sent, replaces the fact library; left out, the facts "
+                               f"are kept. {_KIT_WRITE}")
     def put(self, request: Request, slug: str) -> Response:
         """Replace the kit (and the facts, when ``facts`` is sent)."""
+        return self._write(request, slug, BrandKitInput, partial=False)
+
+    @extend_schema(summary="Change some of the brand kit", request=BrandKitPatchInput,
+                   responses=BrandKitSerializer,
+                   description=f"Only the fields sent change (facts: the whole library). "
+                               f"{_KIT_WRITE}")
+    def patch(self, request: Request, slug: str) -> Response:
+        """Change the fields sent."""
+        return self._write(request, slug, BrandKitPatchInput, partial=True)
+
+    def _write(self, request: Request, slug: str, schema: type[InputSerializer], *,
+               partial: bool) -> Response:
         project = _project(request, slug)
-        body = request.data if isinstance(request.data, dict) else {}
-        brand.update_brand_kit(request.user, project, body)
-        if "facts" in body:
-            brand.replace_facts(request.user, project, body["facts"])
+        brand.edit_brand_kit(request.user, project, schema.validated(request.data),
+                             partial=partial)
         return self.get(request, slug)
 
 
 class ReviewPolicyView(APIView):
     """A project's review policy (members read; owners write)."""
 
+    @extend_schema(summary="A project's review policy", responses=ReviewPolicySerializer)
     def get(self, request: Request, slug: str) -> Response:
         """Stages, blocking severities and auto-submit."""
         policy = brand.policy_for(_project(request, slug))
@@ -306,8 +507,25 @@ class ReviewPolicyView(APIView):
                          "blocking_severities": policy.blocking_severities,
                          "auto_submit": policy.auto_submit})
 
+    @extend_schema(summary="Replace the review policy", request=ReviewPolicyInput,
+                   responses=ReviewPolicySerializer,
+                   description="stages is required (1 to 20); blocking_severities defaults "
+                               "to high and critical, auto_submit to true. Reviews under way "
+                               f"keep the rules they began with. {_KIT_WRITE}")
     def put(self, request: Request, slug: str) -> Response:
         """Replace the policy; reviews under way keep their rules."""
-        body = request.data if isinstance(request.data, dict) else {}
-        brand.update_policy(request.user, _project(request, slug), body)
+        return self._write(request, slug, ReviewPolicyInput, partial=False)
+
+    @extend_schema(summary="Change some of the review policy",
+                   request=ReviewPolicyPatchInput, responses=ReviewPolicySerializer,
+                   description=f"Only the fields sent change. {_KIT_WRITE}")
+    def patch(self, request: Request, slug: str) -> Response:
+        """Change the fields sent."""
+        return self._write(request, slug, ReviewPolicyPatchInput, partial=True)
+
+    def _write(self, request: Request, slug: str, schema: type[InputSerializer], *,
+               partial: bool) -> Response:
+        project = _project(request, slug)
+        brand.update_policy(request.user, project, schema.validated(request.data),
+                            partial=partial)
         return self.get(request, slug)

@@ -12,6 +12,7 @@ from assay.accounts.choices import Capability, ProjectRole
 from assay.audit.context import actor_for
 from assay.audit.services import record
 from assay.core.exceptions import InvalidInput
+from assay.core.inputs import echo
 from assay.plugins.contracts import (
     SEVERITIES,
     BannedTerm,
@@ -44,9 +45,16 @@ def _check_regex(pattern: str, i: int) -> None:
                            errors={f"disclaimers.{i}.triggers": [f"pattern {problem}"]})
 
 
-def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
+def _items(value: Any, where: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise InvalidInput(f"{where} must be a list, not {type(value).__name__}.",
+                           errors={where: ["not a list"]})
+    return value
+
+
+def _clean_terms(items: Any) -> list[dict[str, Any]]:
     terms = []
-    for i, item in enumerate(data.get("banned_terms", [])):
+    for i, item in enumerate(_items(items, "banned_terms")):
         term = str(item.get("term", "") if isinstance(item, dict) else item).strip()
         if not term:
             raise InvalidInput(f"banned_terms[{i}] needs a term.",
@@ -54,8 +62,12 @@ def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
         alts = _strings(item.get("alternatives", []) if isinstance(item, dict) else [],
                         f"banned_terms.{i}.alternatives")
         terms.append({"term": term[:100], "alternatives": alts})
+    return terms
+
+
+def _clean_disclaimers(items: Any) -> list[dict[str, Any]]:
     disclaimers = []
-    for i, item in enumerate(data.get("disclaimers", [])):
+    for i, item in enumerate(_items(items, "disclaimers")):
         text = str(item.get("text", "")).strip() if isinstance(item, dict) else ""
         triggers = _strings(item.get("triggers", []) if isinstance(item, dict) else [],
                             f"disclaimers.{i}.triggers")
@@ -68,15 +80,26 @@ def _clean_kit(data: dict[str, Any]) -> dict[str, Any]:
             raise InvalidInput(
                 f"disclaimers[{i}] needs text and triggers from {', '.join(_TRIGGERS)}, "
                 "keyword:<word> or regex:<pattern>.",
-                errors={f"disclaimers.{i}": [f"unknown trigger {t!r}" for t in bad]
+                errors={f"disclaimers.{i}": [f"unknown trigger {echo(t)!r}" for t in bad]
                         or ["text and triggers are required"]})
         disclaimers.append({"text": text[:1000], "triggers": triggers})
-    out: dict[str, Any] = {"banned_terms": terms, "disclaimers": disclaimers,
-                           "voice": str(data.get("voice", ""))[:5000]}
+    return disclaimers
+
+
+def _clean_kit(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+    """The kit fields to write: with ``partial``, only those in ``data``; otherwise voice,
+    banned terms and disclaimers are replaced (empty when absent)."""
+    out: dict[str, Any] = {}
+    if not partial or "banned_terms" in data:
+        out["banned_terms"] = _clean_terms(data.get("banned_terms", []))
+    if not partial or "disclaimers" in data:
+        out["disclaimers"] = _clean_disclaimers(data.get("disclaimers", []))
+    if not partial or "voice" in data:
+        out["voice"] = str(data.get("voice", ""))[:5000]
     for key in ("min_width", "min_height"):
         if key in data:
             value = data[key]
-            if not isinstance(value, int) or not 1 <= value <= 8192:
+            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 8192:
                 raise InvalidInput(f"{key} must be a whole number from 1 to 8192.",
                                    errors={key: ["out of range"]})
             out[key] = value
@@ -89,10 +112,15 @@ def kit_for(project: Project) -> BrandKit:
 
 
 @transaction.atomic
-def update_brand_kit(user: Any, project: Project, data: dict[str, Any]) -> BrandKit:
-    """Replace the brand kit's voice, banned terms, disclaimers and image minimums."""
+def update_brand_kit(user: Any, project: Project, data: dict[str, Any], *,
+                     partial: bool = False) -> BrandKit:
+    """Replace the brand kit's voice, banned terms, disclaimers and image minimums (with
+    ``partial``, change only the fields in ``data``)."""
     require_capability(user, project, Capability.MANAGE, doing="edit the brand kit")
-    clean = _clean_kit(data)
+    return _write_kit(user, project, _clean_kit(data, partial=partial))
+
+
+def _write_kit(user: Any, project: Project, clean: dict[str, Any]) -> BrandKit:
     kit, _ = BrandKit.objects.select_for_update().get_or_create(project=project)
     before = {"voice": kit.voice, "banned_terms": kit.banned_terms,
               "disclaimers": kit.disclaimers, "min_width": kit.min_width,
@@ -108,22 +136,18 @@ def update_brand_kit(user: Any, project: Project, data: dict[str, Any]) -> Brand
 def _date(value: Any, where: str) -> dt.date | None:
     if value in (None, ""):
         return None
+    if isinstance(value, dt.date):
+        return value
     try:
         return dt.date.fromisoformat(str(value))
     except ValueError:
-        raise InvalidInput(f"{where} must be a date like 2026-01-31.",
+        raise InvalidInput(f"{where} must be a date like 2026-01-31, not {echo(value)!r}.",
                            errors={where: ["not a date"]}) from None
 
 
-@transaction.atomic
-def replace_facts(user: Any, project: Project, facts: list[dict[str, Any]]
-                  ) -> list[ApprovedFact]:
-    """Replace the project's approved-fact library (statement, source, validity)."""
-    require_capability(user, project, Capability.MANAGE, doing="edit approved facts")
-    if not isinstance(facts, list):
-        raise InvalidInput("facts must be a list.", errors={"facts": ["not a list"]})
+def _clean_facts(project: Project, facts: Any) -> list[ApprovedFact]:
     rows = []
-    for i, item in enumerate(facts):
+    for i, item in enumerate(_items(facts, "facts")):
         statement = str(item.get("statement", "")).strip() if isinstance(item, dict) else ""
         if not statement:
             raise InvalidInput(f"facts[{i}] needs a statement.",
@@ -136,13 +160,44 @@ def replace_facts(user: Any, project: Project, facts: list[dict[str, Any]]
         rows.append(ApprovedFact(project=project, statement=statement[:2000],
                                  source_url=str(item.get("source_url", ""))[:500],
                                  valid_from=start, valid_until=end))
-    before = list(ApprovedFact.objects.filter(project=project).values_list("statement",
-                                                                           flat=True))
-    ApprovedFact.objects.filter(project=project).delete()
+    return rows
+
+
+def _write_facts(user: Any, project: Project, rows: list[ApprovedFact]) -> list[ApprovedFact]:
+    current = ApprovedFact.objects.select_for_update().filter(project=project)
+    before = list(current.values_list("statement", flat=True))
+    current.delete()
     created = ApprovedFact.objects.bulk_create(rows)
     record("review.facts.updated", target=project, actor=actor_for(user),
            data={"before": before, "after": [r.statement for r in rows]})
     return created
+
+
+@transaction.atomic
+def replace_facts(user: Any, project: Project, facts: list[dict[str, Any]]
+                  ) -> list[ApprovedFact]:
+    """Replace the project's approved-fact library (statement, source, validity)."""
+    require_capability(user, project, Capability.MANAGE, doing="edit approved facts")
+    return _write_facts(user, project, _clean_facts(project, facts))
+
+
+@transaction.atomic
+def edit_brand_kit(user: Any, project: Project, data: dict[str, Any], *,
+                   partial: bool = False) -> BrandKit:
+    """One request's change to the kit and, when ``facts`` is in ``data``, the fact library.
+
+    Everything is checked before anything is written, in one transaction: a refusal leaves
+    the kit, the facts and the audit log as they were. Without ``partial`` the kit is
+    replaced (see :func:`update_brand_kit`); with it only the fields sent change.
+    """
+    require_capability(user, project, Capability.MANAGE, doing="edit the brand kit")
+    kit_data = {key: value for key, value in data.items() if key != "facts"}
+    clean = _clean_kit(kit_data, partial=partial)
+    rows = _clean_facts(project, data["facts"]) if "facts" in data else None
+    kit = _write_kit(user, project, clean) if clean or not partial else kit_for(project)
+    if rows is not None:
+        _write_facts(user, project, rows)
+    return kit
 
 
 def _clean_stages(stages: Any) -> list[dict[str, Any]]:
@@ -179,23 +234,37 @@ def _clean_stages(stages: Any) -> list[dict[str, Any]]:
 
 
 @transaction.atomic
-def update_policy(user: Any, project: Project, data: dict[str, Any]) -> ReviewPolicy:
-    """Replace the review policy (reviews already under way keep the rules they began with)."""
+def update_policy(user: Any, project: Project, data: dict[str, Any], *,
+                  partial: bool = False) -> ReviewPolicy:
+    """Replace the review policy (reviews already under way keep the rules they began with).
+
+    Without ``partial``, ``stages`` is required and ``blocking_severities`` defaults to
+    high and critical; with it, only the fields in ``data`` change. ``auto_submit`` keeps
+    its value when absent. Checked in full before the one write.
+    """
     require_capability(user, project, Capability.MANAGE, doing="edit the review policy")
-    stages = _clean_stages(data.get("stages"))
-    blocking = _strings(data.get("blocking_severities", DEFAULT_BLOCKING),
-                        "blocking_severities")
+    policy = ReviewPolicy.objects.select_for_update().filter(project=project).first()
+    current = policy or policy_for(project)
+    stages = (_clean_stages(data.get("stages")) if not partial or "stages" in data
+              else current.stages)
+    blocking = (_strings(data.get("blocking_severities", DEFAULT_BLOCKING),
+                         "blocking_severities")
+                if not partial or "blocking_severities" in data
+                else current.blocking_severities)
     unknown = [s for s in blocking if s not in SEVERITIES]
     if unknown:
-        raise InvalidInput(f"Unknown severities: {', '.join(unknown)} (use "
+        raise InvalidInput(f"Unknown severities: {echo(', '.join(unknown))} (use "
                            f"{', '.join(SEVERITIES)}).",
                            errors={"blocking_severities": ["unknown severity"]})
-    policy = ReviewPolicy.objects.select_for_update().filter(project=project).first()
-    before = ({"stages": policy.stages, "blocking_severities": policy.blocking_severities}
-              if policy else None)
+    auto_submit = data.get("auto_submit", current.auto_submit)
+    if not isinstance(auto_submit, bool):
+        raise InvalidInput("auto_submit must be true or false.",
+                           errors={"auto_submit": ["not a boolean"]})
+    before = ({"stages": policy.stages, "blocking_severities": policy.blocking_severities,
+               "auto_submit": policy.auto_submit} if policy else None)
     policy = policy or ReviewPolicy(project=project)
     policy.stages, policy.blocking_severities = stages, blocking
-    policy.auto_submit = bool(data.get("auto_submit", policy.auto_submit))
+    policy.auto_submit = auto_submit
     policy.save()
     record("review.policy.updated", target=policy, actor=actor_for(user),
            data={"before": before, "after": {"stages": stages, "blocking_severities": blocking,

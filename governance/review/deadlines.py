@@ -1,7 +1,8 @@
 """Overdue stages: remind the eligible reviewers, then escalate to the project owners.
 
 Run by Celery beat (``review.sweep``). A stage is overdue once ``due_hours`` have passed
-since it started: its reviewers get one reminder; when it is still open after another
+since it started: the members it awaits (``policy.deciders``: the review policy's own
+rules) get one reminder; when it is still open after another
 ``due_hours``, the project owners are told. Both are audit events. The same sweep
 re-queues checks for assets whose checks never ran (a broker outage at the time).
 """
@@ -23,16 +24,9 @@ from assay.studio.models import Asset
 from governance.review.choices import ReviewStatus
 from governance.review.dispatch import queue_checks
 from governance.review.models import CheckResult, Review
+from governance.review.policy import deciders
 
 SWEEPER = Actor.system("review-deadlines")
-
-
-def _eligible(review: Review, roles: list[str]) -> list[User]:
-    decided = review.decisions.values("reviewer")
-    return list(User.objects.filter(
-        memberships__project=review.project, memberships__role__in=roles, is_active=True,
-    ).exclude(pk__in=decided).exclude(
-        pk__in=[pk for pk in (review.generated_by_id, review.submitted_by_id) if pk]))
 
 
 def _mail(users: list[User], subject: str, body: str) -> list[str]:
@@ -55,7 +49,7 @@ def sweep_deadlines(now: object = None) -> dict[str, int]:
             continue
         with audit_context(actor=SWEEPER):
             if review.reminded_at is None:
-                to = _mail(_eligible(review, stage["roles"]),
+                to = _mail(deciders(review),
                            f"[Assay] Review overdue: {review.project.name}",
                            f"An asset has waited in stage '{stage['name']}' since "
                            f"{review.stage_started_at:%Y-%m-%d %H:%M} UTC. Please decide.")

@@ -28,6 +28,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -79,6 +80,18 @@ def facts_for(user: Any, review: Review) -> ReviewFacts:
     if facts is None:
         raise NotPermitted("Sign in to act on reviews.")
     return facts
+
+
+def deciders(review: Review) -> list[Any]:
+    """The project members who could decide on the review's current stage now (whom it
+    awaits): the members with the stage's roles, kept when no decision rule refuses."""
+    stage = review.current_stage
+    if stage is None:
+        return []
+    members = get_user_model().objects.filter(
+        memberships__project_id=review.project_id, memberships__role__in=stage["roles"],
+        is_active=True).order_by("pk")
+    return [user for user in members if Decide(user, review).refusal() is None]
 
 
 def check_text(value: str, *, field: str, limit: int, noun: str) -> None:

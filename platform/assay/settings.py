@@ -292,6 +292,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ModalityEnum": "assay.studio.choices.Modality",
         "JobStatusEnum": "assay.generation.choices.JobStatus",
+        "TokenScopeEnum": "assay.accounts.choices.TokenScope",
+        "TokenStatusEnum": "assay.accounts.choices.TokenStatus",
+        "ReviewStatusEnum": "governance.review.choices.ReviewStatus",
     },
 }
 

@@ -240,6 +240,9 @@ def test_rest_list_shows_your_own_tokens_and_admins_see_everyones(users):
     own = signed_in(users["creator"]).get("/api/v1/tokens/").json()["results"]
     assert [row["id"] for row in own] == [mine.pk]
     assert signed_in(users["outsider"]).get("/api/v1/tokens/").json()["results"] == []
+    # auditors read every project's records, but not other people's credentials
+    assert signed_in(users["auditor"]).get("/api/v1/tokens/").json()["results"] == []
+    assert signed_in(users["auditor"]).get(f"/api/v1/tokens/{mine.pk}/").status_code == 404
     assert signed_in(users["creator"]).get(f"/api/v1/tokens/{theirs.pk}/").status_code == 404
     everyone = signed_in(users["admin"]).get("/api/v1/tokens/").json()["results"]
     assert {row["id"] for row in everyone} == {mine.pk, theirs.pk}
@@ -291,6 +294,12 @@ def test_rest_revoke_permissions(users):
     twice = signed_in(users["admin"]).post(path, {}, format="json")
     assert twice.status_code == 409 and "already revoked" in twice.json()["detail"]
     assert bearer(raw).get("/api/v1/tokens/").status_code == 401
+
+
+def test_rest_revoke_takes_an_empty_body(users):
+    token, _ = create_token(users["creator"], name="ci", scope="write")
+    response = signed_in(users["creator"]).post(f"/api/v1/tokens/{token.pk}/revoke/")
+    assert response.status_code == 200 and response.json()["status"] == "revoked"
 
 
 @pytest.mark.parametrize("suffix", ["abc/revoke/", "99999999999999999999999/revoke/",

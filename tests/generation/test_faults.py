@@ -105,10 +105,10 @@ def redis_broker() -> None:
 
 def run_through_a_dropped_connection(users: dict[str, Any], project: Any,
                                      start_worker: Callable[..., Worker],
-                                     drop: Callable[[], int]) -> GenerationJob:
+                                     drop: Callable[[], int], **env: Any) -> GenerationJob:
     """A 10 s job on one of two workers; ``drop`` cuts connections while it runs, and the
     lease (3 s) is watched: it must never lapse, or the idle worker would take over."""
-    workers = [start_worker(), start_worker(beat=False)]
+    workers = [start_worker(**env), start_worker(beat=False, **env)]
     job = submit(users["creator"], project, steps=100, step_seconds=0.1, seed=5)
     wait_for(lambda: job_state(job.pk).progress >= 5 and heartbeat_backends(), timeout=90,
              message="the job to be running with a heartbeat")
@@ -151,8 +151,10 @@ def test_a_dropped_heartbeat_connection_does_not_lose_the_job(users, project, te
 def test_every_worker_connection_dropped_mid_job_still_finishes_once(
         users, project, template, redis_broker, start_worker):
     """The task's own idle connection goes too (a server restart, a proxy's idle cut):
-    the worker reconnects to store the output instead of failing the finish."""
-    run_through_a_dropped_connection(users, project, start_worker, terminate)
+    the worker reconnects to store the output instead of failing the finish. With the
+    connection pool on, as production runs it (the pool's idle connections go as well)."""
+    run_through_a_dropped_connection(users, project, start_worker, terminate,
+                                     ASSAY_DB_POOL_MAX_SIZE=4, ASSAY_DB_POOL_MIN_SIZE=2)
 
 
 # --- an error the job raises fails it at once, in words ----------------------------------

@@ -277,8 +277,10 @@ def test_comment_offsets_the_service_refuses_are_a_400_not_a_500(
         response = client.post(url, {"body": "x", "span_start": start, "span_end": end})
         assert response.status_code == 400, (start[:20], end[:20])
         html = response.content.decode()
-        assert "span must be [start, end) within the text" in html
-        assert "9" * 300 not in html  # the typed digits are not repeated back in full
+        error = html[html.index('id="comment-error"'):]
+        error = error[:error.index("</div>")]
+        assert "span must be [start, end) within the text" in error
+        assert "9" * 300 not in error  # the message does not repeat the digits
     assert not Comment.objects.exists()
 
 

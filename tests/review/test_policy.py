@@ -185,6 +185,33 @@ def test_only_members_may_comment_in_the_portal_and_over_rest(
     assert not Comment.objects.exists()
 
 
+def test_reminders_go_to_whom_the_review_awaits(users, project, template,
+                                                django_capture_on_commit_callbacks):
+    from datetime import timedelta
+
+    from django.core import mail
+    from django.utils import timezone
+
+    from governance.review.deadlines import sweep_deadlines
+
+    rita = make_user("rita")
+    grant_role(project, rita, ProjectRole.REVIEWER)
+    for user, address in ((rita, "rita@example.com"), (users["reviewer"], "rui@example.com"),
+                          (users["owner"], "olga@example.com")):
+        user.email = address
+        user.save()
+    two_stages(users["owner"], project)
+    review = Review.objects.get(
+        asset=generate(users["creator"], project, django_capture_on_commit_callbacks))
+    workflow.decide(users["reviewer"], review, decision="approve",
+                    content_sha256=review.content_sha256)
+    assert sweep_deadlines(timezone.now() + timedelta(hours=49))["reminded"] == 1
+    # Not rui, who approved stage one and may not decide stage two.
+    assert sorted(mail.outbox[-1].to) == ["olga@example.com", "rita@example.com"]
+    assert review in Review.objects.awaiting(rita)
+    assert review not in Review.objects.awaiting(users["reviewer"])
+
+
 # -- one approval event; the correlation id travels into every task ------------------------
 
 def test_an_approval_is_one_hook_event_with_its_correlation_id(

@@ -32,5 +32,6 @@ class TeamAdmin(ReadOnlyAdmin):
 
 @admin.register(APIToken)
 class APITokenAdmin(ReadOnlyAdmin):
-    list_display = ("name", "user", "prefix", "expires_at", "revoked_at", "last_used_at")
+    list_display = ("name", "user", "scope", "prefix", "expires_at", "revoked_at",
+                    "last_used_at")
     readonly_fields = ("digest", "prefix")

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from assay.accounts import services
-from assay.accounts.choices import TokenScope
+from assay.accounts.choices import TokenScope, TokenStatus
 from assay.accounts.models import APIToken
 from assay.core.inputs import InputSerializer, StrictCharField, StrictIntegerField
 from assay.core.rest import ScopedViewSet
@@ -63,7 +63,7 @@ class TokenSerializer(serializers.ModelSerializer):
     """A token as lists show it: never its secret or digest."""
 
     user = serializers.CharField(source="user.username", read_only=True)
-    status = serializers.ChoiceField(choices=["active", "expired", "revoked"], read_only=True,
+    status = serializers.ChoiceField(choices=TokenStatus.choices, read_only=True,
                                      help_text="Whether the token still authenticates.")
 
     class Meta:
@@ -90,9 +90,8 @@ class TokenFilter(django_filters.FilterSet):
 
     user = django_filters.CharFilter(field_name="user__username", max_length=150,
                                      help_text="A username (admins see everyone's tokens).")
-    status = django_filters.ChoiceFilter(
-        choices=[("active", "active"), ("expired", "expired"), ("revoked", "revoked")],
-        method="filter_status", help_text="Only tokens in this state.")
+    status = django_filters.ChoiceFilter(choices=TokenStatus.choices, method="filter_status",
+                                         help_text="Only tokens in this state.")
 
     class Meta:
         model = APIToken
@@ -101,9 +100,9 @@ class TokenFilter(django_filters.FilterSet):
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """Status is computed from revoked_at and expires_at."""
         now = timezone.now()
-        if value == "revoked":
+        if value == TokenStatus.REVOKED:
             return queryset.filter(revoked_at__isnull=False)
-        if value == "expired":
+        if value == TokenStatus.EXPIRED:
             return queryset.filter(revoked_at__isnull=True, expires_at__lte=now)
         return queryset.filter(Q(revoked_at__isnull=True) & Q(expires_at__gt=now))
 

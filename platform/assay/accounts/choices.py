@@ -47,3 +47,11 @@ class TokenScope(models.TextChoices):
 
     READ = "read", "Read only"
     WRITE = "write", "Read and write"
+
+
+class TokenStatus(models.TextChoices):
+    """Whether a token still authenticates (computed from its expiry and revocation)."""
+
+    ACTIVE = "active", "Active"
+    EXPIRED = "expired", "Expired"
+    REVOKED = "revoked", "Revoked"

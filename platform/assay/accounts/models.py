@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 
-from assay.accounts.choices import GlobalRole, TokenScope
+from assay.accounts.choices import GlobalRole, TokenScope, TokenStatus
 from assay.accounts.querysets import APITokenQuerySet
 
 
@@ -80,5 +80,5 @@ class APIToken(models.Model):
     def status(self) -> str:
         """``revoked``, ``expired`` or ``active``: what a list shows."""
         if self.revoked_at is not None:
-            return "revoked"
-        return "active" if self.expires_at > timezone.now() else "expired"
+            return TokenStatus.REVOKED
+        return TokenStatus.ACTIVE if self.expires_at > timezone.now() else TokenStatus.EXPIRED
