@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -17,10 +18,12 @@ from assay.accounts.choices import Capability
 from assay.audit.context import actor_for
 from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotPermitted
+from assay.core.inputs import BIGINT_MAX, echo
 from assay.generation.models import GenerationJob
 from assay.studio.models import Membership, Project
 from assay.studio.services.projects import require_capability
 from governance.usage import quotas as q
+from governance.usage.filters import GROUPS, UsageFilter
 from governance.usage.models import Metric, Quota, QuotaScope, UsageRecord
 
 # --- records -----------------------------------------------------------------------------
@@ -86,14 +89,18 @@ def _check_may_set(actor: Any, scope: str, target: Any, project: Project | None)
                        errors={"scope": [f"{scope}: admins only"]})
 
 
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
 def _limit(value: Any) -> int:
-    """A whole number ≥ 0 (an int or its digits; not a bool, not a fraction)."""
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    """A whole number from 0 to bigint's largest (an int, or its ASCII digits from the
+    command line; not a bool, a fraction, "²" or 5,000 digits)."""
+    if isinstance(value, str) and _DIGITS.fullmatch(value.strip()):
+        value = int(value.strip())
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= BIGINT_MAX:
         return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise InvalidInput("The limit must be a whole number of 0 or more.",
-                       errors={"limit": ["must be a whole number ≥ 0"]})
+    raise InvalidInput(f"The limit must be a whole number from 0 to {BIGINT_MAX}.",
+                       errors={"limit": [f"must be a whole number from 0 to {BIGINT_MAX}"]})
 
 
 def set_quota(actor: Any, scope: str, target: Any, metric: str, limit: Any, *,
@@ -112,12 +119,12 @@ def set_quota(actor: Any, scope: str, target: Any, metric: str, limit: Any, *,
         InvalidInput, NotPermitted, NotFound: with a message that says what to fix.
     """
     if scope not in QuotaScope.values:
-        raise InvalidInput(f"Unknown scope {scope!r}; use one of {', '.join(QuotaScope.values)}.",
-                           errors={"scope": ["unknown scope"]})
+        raise InvalidInput(f"Unknown scope {echo(scope)!r}; use one of "
+                           f"{', '.join(QuotaScope.values)}.", errors={"scope": ["unknown scope"]})
     _check_may_set(actor, scope, target, project)
     if metric not in Metric.values:
-        raise InvalidInput(f"Unknown metric {metric!r}; use one of {', '.join(Metric.values)}.",
-                           errors={"metric": ["unknown metric"]})
+        raise InvalidInput(f"Unknown metric {echo(metric)!r}; use one of "
+                           f"{', '.join(Metric.values)}.", errors={"metric": ["unknown metric"]})
     limit = _limit(limit)
     lookup: dict[str, Any] = {"scope": scope, "metric": metric, "team": None, "project": None,
                               "user": None}
@@ -149,11 +156,13 @@ def set_quota(actor: Any, scope: str, target: Any, metric: str, limit: Any, *,
     return quota
 
 
+@transaction.atomic
 def set_project_quota(actor: Any, project: Project, body: Mapping[str, Any]) -> dict[str, Any]:
     """The REST form: ``{"scope", "metric", "limit", "user"}`` against a project.
 
     ``team`` means the project's team (admins only), ``project`` the project, ``user`` a
-    member's work in this project (``user`` is their username).
+    member's work in this project (``user`` is their username). One transaction: checks,
+    the write and its audit event, and the answer read back.
     """
     scope = str(body.get("scope") or "")
     if scope in QuotaScope.values:  # who may, before anything about the target is said
@@ -170,12 +179,12 @@ def set_project_quota(actor: Any, project: Project, body: Mapping[str, Any]) -> 
         target = get_user_model().objects.filter(username=username).first()
         if target is None or not Membership.objects.filter(project=project,
                                                           user=target).exists():
-            raise InvalidInput(f"No member {username!r} in project '{project.slug}'.",
+            raise InvalidInput(f"No member {echo(username)!r} in project '{project.slug}'.",
                                errors={"user": ["not a member of this project"]})
         member_project = project
     else:
-        raise InvalidInput(f"Unknown scope {scope!r}; use one of {', '.join(QuotaScope.values)}.",
-                           errors={"scope": ["unknown scope"]})
+        raise InvalidInput(f"Unknown scope {echo(scope)!r}; use one of "
+                           f"{', '.join(QuotaScope.values)}.", errors={"scope": ["unknown scope"]})
     quota = set_quota(actor, scope, target, str(body.get("metric") or ""), body.get("limit"),
                       project=member_project)
     return q.status(Quota.objects.select_related("team", "project", "user").get(pk=quota.pk))
@@ -208,10 +217,6 @@ def quotas_for(viewer: Any, project: Project) -> dict[str, Any]:
 
 # --- roll-ups ----------------------------------------------------------------------------
 
-#: group_by name → the column it groups on.
-GROUPS: dict[str, str] = {"user": "user__username", "team": "team__slug",
-                          "project": "project__slug", "generator": "generator_id",
-                          "model": "model_name", "day": "day"}
 SUMS = ("jobs", "images", "input_tokens", "output_tokens", "steps", "wall_seconds",
         "accelerator_seconds")
 
@@ -226,6 +231,12 @@ class UsageQuery:
     project: str = ""
     team: str = ""
     user: str = ""
+
+    def as_params(self) -> dict[str, str]:
+        """The filters as query parameters (what :class:`UsageFilter` reads)."""
+        data = {name: value for name, value in self.as_filter().items()
+                if name != "group_by" and value}
+        return data
 
     def as_filter(self) -> dict[str, Any]:
         """JSON-ready, for the export's audit event."""
@@ -243,52 +254,41 @@ def require_usage_reader(user: Any) -> None:
                            "project members see their quotas at /api/v1/projects/<slug>/quotas/.")
 
 
-def _date(params: Mapping[str, Any], name: str) -> dt.date | None:
-    raw = str(params.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput(f"{name}={raw!r} is not a date; use YYYY-MM-DD.",
-                           errors={name: ["not a YYYY-MM-DD date"]}) from None
+def _refusal(errors: Mapping[str, list[str]]) -> InvalidInput:
+    messages = {name: [str(m) for m in msgs] for name, msgs in errors.items()}
+    sentence = "; ".join(f"{name}: {' '.join(msgs)}" for name, msgs in messages.items())
+    return InvalidInput(sentence or "The query is invalid.", errors=messages)
 
 
 def usage_query(viewer: Any, params: Mapping[str, Any]) -> UsageQuery:
-    """Check the viewer may read usage, then parse the query parameters.
+    """Check the viewer may read usage, then parse the query parameters (django-filter).
 
     Raises:
         NotPermitted: not an auditor or admin (checked first, so others learn nothing).
-        InvalidInput: an unknown group, a malformed date or since after until.
+        InvalidInput: an unknown group, a malformed date, since after until, text too long
+            or with a NUL character.
     """
     require_usage_reader(viewer)
-    groups = tuple(g.strip() for g in str(params.get("group_by") or "").split(",") if g.strip())
+    filters = UsageFilter(params, queryset=UsageRecord.objects.none())
+    if not filters.is_valid():
+        raise _refusal(filters.errors)
+    data = filters.form.cleaned_data
+    groups = tuple(g.strip() for g in (data.get("group_by") or "").split(",") if g.strip())
     unknown = sorted(set(groups) - set(GROUPS))
     if unknown:
-        raise InvalidInput(f"Cannot group by {', '.join(unknown)}; use any of "
+        raise InvalidInput(f"Cannot group by {echo(', '.join(unknown))}; use any of "
                            f"{', '.join(GROUPS)}.", errors={"group_by": ["unknown group"]})
-    since, until = _date(params, "since"), _date(params, "until")
+    since, until = data.get("since"), data.get("until")
     if since and until and since > until:
         raise InvalidInput("since must not be after until.", errors={"since": ["after until"]})
     return UsageQuery(group_by=tuple(dict.fromkeys(groups)), since=since, until=until,
-                      project=str(params.get("project") or ""),
-                      team=str(params.get("team") or ""), user=str(params.get("user") or ""))
+                      project=data.get("project") or "", team=data.get("team") or "",
+                      user=data.get("user") or "")
 
 
 def _records(viewer: Any, query: UsageQuery) -> QuerySet:
     require_usage_reader(viewer)
-    qs = UsageRecord.objects.visible_to(viewer)
-    if query.since:
-        qs = qs.filter(day__gte=query.since)
-    if query.until:
-        qs = qs.filter(day__lte=query.until)
-    if query.project:
-        qs = qs.filter(project__slug=query.project)
-    if query.team:
-        qs = qs.filter(team__slug=query.team)
-    if query.user:
-        qs = qs.filter(user__username=query.user)
-    return qs
+    return UsageFilter(query.as_params(), queryset=UsageRecord.objects.visible_to(viewer)).qs
 
 
 def _row(raw: dict[str, Any], groups: tuple[str, ...]) -> dict[str, Any]:
