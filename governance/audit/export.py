@@ -31,6 +31,7 @@ from assay.audit.models import AuditEvent
 from assay.audit.services import record
 from assay.audit.verify import scan_chain
 from assay.core.exceptions import InvalidInput
+from assay.core.inputs import echo
 from governance.audit.filters import EventFilter
 
 FORMATS = {"csv": "text/csv; charset=utf-8", "jsonl": "application/x-ndjson; charset=utf-8"}
@@ -96,7 +97,7 @@ def start_export(filters: EventFilter, fmt: str, *, actor: Actor,
     """Record the export, then return its lazy stream (rows up to the current last id)."""
     if fmt not in FORMATS:
         raise InvalidInput(f"format must be one of {', '.join(FORMATS)}.",
-                           errors={"format": [f"unknown format {fmt!r}"]})
+                           errors={"format": [f"unknown format {echo(fmt)!r}"]})
     through_id = AuditEvent.objects.using(using).aggregate(top=Max("id"))["top"] or 0
     started = record("audit.events.exported", actor=actor, data={
         "filter": filters.as_dict(), "format": fmt, "through_id": through_id})

@@ -292,6 +292,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ModalityEnum": "assay.studio.choices.Modality",
         "JobStatusEnum": "assay.generation.choices.JobStatus",
+        "QuotaScopeEnum": "governance.usage.models.QuotaScope",
+        "QuotaMetricEnum": "governance.usage.models.Metric",
         "TokenScopeEnum": "assay.accounts.choices.TokenScope",
         "TokenStatusEnum": "assay.accounts.choices.TokenStatus",
         "ReviewStatusEnum": "governance.review.choices.ReviewStatus",

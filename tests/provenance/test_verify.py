@@ -61,8 +61,8 @@ def test_a_file_without_credentials_gets_a_clear_none(users):
 def test_text_without_its_sidecar_is_told_to_send_it(users):
     response = client_for(users["creator"]).post(
         URL, {"file": upload(b"Hello, Kite.", "copy.txt", "text/plain")}, format="multipart")
-    assert response.status_code == 200
-    assert response.json()["state"] == "none" and "sidecar" in response.json()["headline"]
+    assert response.status_code == 400  # issue 9: a 400 that says what is missing
+    assert "sidecar" in response.json()["detail"] and "sidecar" in response.json()["errors"]
     bad = client_for(users["creator"]).post(URL, {
         "file": upload(b"Hello, Kite.", "copy.txt", "text/plain"),
         "sidecar": upload(b"not a manifest", "copy.c2pa", "application/c2pa")},

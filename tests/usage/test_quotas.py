@@ -304,7 +304,7 @@ def test_an_owner_sets_project_and_member_quotas_but_not_team_ones(users, projec
     assert [(e.data["before"], e.data["after"], e.actor_display, e.project_id) for e in events] \
         == [(None, 10, "olga", project.pk), (10, 20, "olga", project.pk)]
     member = owner.put("/api/v1/projects/launch/quotas/",
-                       {"scope": "user", "user": "cara", "metric": "images", "limit": "3"},
+                       {"scope": "user", "user": "cara", "metric": "images", "limit": 3},
                        format="json")
     assert member.status_code == 200 and member.json()["subject"] == \
         "User 'cara' in project 'launch'"

@@ -8,11 +8,16 @@ import io
 from typing import Any
 
 import pytest
+import yaml
+from django.test import Client
 from rest_framework.test import APIClient
 
 from assay.accounts.models import Team
 from assay.audit.models import AuditEvent
+from assay.core.exceptions import InvalidInput
 from assay.studio.models import Project
+from governance.usage.models import Quota
+from governance.usage.services import set_quota
 from tests.usage import make_record
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +142,84 @@ def test_csv_export_streams_the_rows_and_is_audited(users, seeded):
 def test_json_reads_are_not_exports(users, seeded):
     get(users["auditor"], group_by="day")
     assert not AuditEvent.objects.filter(action="usage.report.exported").exists()
+
+
+# --- strict filters and quota writes (issue 9) --------------------------------------------
+
+@pytest.mark.parametrize("params,field", [
+    ({"project": "a\x00b"}, None),  # refused before any view (NUL in a query string)
+    ({"user": "x" * 151}, "user"),
+    ({"team": "t" * 101}, "team"),
+    ({"group_by": "day," * 60}, "group_by"),
+    ({"since": "2026-03-0²"}, "since"),
+    ({"until": "99999-01-01"}, "until"),
+    ({"group_by": "x" * 150}, "group_by"),
+    ({"format": "xml"}, "format"),
+])
+def test_bad_filters_are_a_400_never_a_500(params, field, users, seeded):
+    response = get(users["auditor"], **params)
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert set(body) == {"detail", "code", "errors"}
+    if field:
+        assert field in body["errors"], body
+    assert len(body["detail"]) < 400  # the bad value is echoed at most ~200 characters
+
+
+def test_the_filters_are_a_filterset_in_the_schema():
+    doc = yaml.safe_load(Client().get("/api/v1/schema/").content)
+    names = {p["name"] for p in doc["paths"]["/api/v1/usage/"]["get"]["parameters"]}
+    assert {"group_by", "since", "until", "project", "team", "user", "format"} <= names
+
+
+QUOTAS = "/api/v1/projects/launch/quotas/"
+
+
+def quota_state() -> tuple[list[Any], int]:
+    return (list(Quota.objects.values_list("scope", "metric", "limit")),
+            AuditEvent.objects.filter(action="usage.quota.set").count())
+
+
+@pytest.mark.parametrize("body", [
+    [], "limit", 5, None, {"unknown": 1},
+    {"scope": "project", "metric": "jobs", "limit": 10, "unknown": 1},
+    {"scope": "project", "metric": "jobs", "limit": 2**63},
+    {"scope": "project", "metric": "jobs", "limit": "3"},
+    {"scope": "project", "metric": "jobs", "limit": "²"},
+    {"scope": ["project"], "metric": "jobs", "limit": 1},
+    {"scope": "project", "metric": {"m": "jobs"}, "limit": 1},
+    {"scope": "project", "metric": "jobs"},
+    {"scope": "user", "metric": "jobs", "limit": 1, "user": 7},
+    {"scope": "user", "metric": "jobs", "limit": 1, "user": "n" * 120},
+    {"scope": "p" * 5000, "metric": "jobs", "limit": 1},
+])
+def test_bad_quota_writes_are_a_400_and_change_nothing(body, users, project):
+    owner = client_for(users["owner"])
+    assert owner.put(QUOTAS, {"scope": "project", "metric": "jobs", "limit": 10},
+                     format="json").status_code == 200
+    before = quota_state()
+    response = owner.put(QUOTAS, body, format="json")
+    assert response.status_code == 400, response.content[:300]
+    assert len(response.json()["detail"]) < 400
+    assert quota_state() == before
+
+
+def test_a_limit_beyond_bigint_in_raw_json_is_a_400(users, project):
+    owner = client_for(users["owner"])
+    before = quota_state()
+    for text in ('{"scope": "project", "metric": "jobs", "limit": 9223372036854775808}',
+                 '{"scope": "project", "metric": "jobs", "limit": 1' + "0" * 5000 + "}",
+                 '{"scope": "project", "metric": "jobs", "limit": 1e400}'):
+        response = owner.generic("PUT", QUOTAS, text, content_type="application/json")
+        assert response.status_code == 400, response.content[:300]
+    biggest = owner.put(QUOTAS, {"scope": "project", "metric": "jobs", "limit": 2**63 - 1},
+                        format="json")
+    assert biggest.status_code == 200 and biggest.json()["limit"] == 2**63 - 1
+    assert quota_state()[1] == before[1] + 1
+
+
+def test_the_command_line_limit_is_bounded_too(users, project):
+    for limit in ("²", "9" * 20, "-1", "1.5"):
+        with pytest.raises(InvalidInput):
+            set_quota(None, "project", project, "jobs", limit)
+    assert set_quota(None, "project", project, "jobs", " 12 ").limit == 12
