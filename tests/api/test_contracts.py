@@ -136,6 +136,18 @@ def test_server_errors_under_api_are_json_and_pages_stay_html():
     assert page.status_code == 500 and not page["Content-Type"].startswith("application/json")
 
 
+def test_errors_django_raises_itself_are_json_under_api():
+    from django.core.exceptions import RequestDataTooBig
+
+    api = RequestFactory().post("/api/v1/generations/")
+    too_big = handlers.bad_request(api, RequestDataTooBig("big"))
+    assert too_big.status_code == 413 and json.loads(too_big.content)["code"] == "too_large"
+    assert json.loads(handlers.bad_request(api, None).content)["code"] == "bad_request"
+    assert json.loads(handlers.permission_denied(api, None).content)["code"] == "forbidden"
+    assert handlers.bad_request(RequestFactory().get("/login/"), None)["Content-Type"] \
+        .startswith("text/html")
+
+
 def test_quota_refusals_keep_their_details_in_errors():
     from assay.core.exceptions import QuotaExceeded
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -9,7 +10,9 @@ import tracemalloc
 from datetime import timedelta
 
 import pytest
+import yaml
 from django.http import StreamingHttpResponse
+from django.test import Client
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -214,3 +217,78 @@ def test_exporting_100k_events_keeps_memory_flat(users, project):
     assert rows == 100_000
     assert size > 40 * 1024 * 1024  # the rows, materialised, would be this big
     assert peak < 20 * 1024 * 1024, f"peak {peak / 1e6:.1f} MB"
+
+
+# --- strict filters and pages (issue 9) -----------------------------------------------------
+
+def cursor(query: str) -> str:
+    return base64.b64encode(query.encode()).decode()
+
+
+@pytest.mark.parametrize("params,field", [
+    ({"actor": "a\x00b"}, None),  # a NUL in the query string: refused before any view
+    ({"project": "\x00"}, None),
+    ({"actor": "x" * 151}, "actor"),
+    ({"action": "studio." * 20}, "action"),
+    ({"target_type": "t" * 101, "target_id": "1"}, "target_type"),
+    ({"correlation_id": "c" * 65}, "correlation_id"),
+    ({"since": "2026-01-0²"}, "since"),
+    ({"until": "9" * 100}, "until"),
+    ({"page_size": "9" * 20}, "page_size"),
+    ({"page_size": "9" * 5000}, "page_size"),
+    ({"page_size": "²"}, "page_size"),
+    ({"page_size": "0"}, "page_size"),
+    ({"page_size": "-1"}, "page_size"),
+    ({"page_size": "ten"}, "page_size"),
+    ({"cursor": cursor("p=abc")}, "cursor"),
+    ({"cursor": cursor("p=" + "9" * 30)}, "cursor"),
+    ({"cursor": cursor("o=" + "9" * 5000)}, "cursor"),
+    ({"cursor": "not base64 at all"}, "cursor"),
+])
+def test_bad_filters_and_pages_are_a_400_never_a_500(users, history, params, field):
+    response = client_for(users["auditor"]).get("/api/v1/audit/events/", params)
+    assert response.status_code == 400, response.content[:300]
+    body = response.json()
+    assert set(body) == {"detail", "code", "errors"}
+    if field:
+        assert field in body["errors"], body
+    assert len(body["detail"]) < 400
+
+
+@pytest.mark.parametrize("params", [{"actor": "²"}, {"project": "²"},
+                                    {"actor": "9" * 30}, {"project": "9" * 30}])
+def test_digits_that_are_not_ids_are_not_a_500(users, history, params):
+    """``"²".isdigit()`` is true but int() refuses it; 30 digits overflow bigint."""
+    response = client_for(users["auditor"]).get("/api/v1/audit/events/", params)
+    if "project" in params:
+        assert response.status_code == 400 and "project" in response.json()["errors"]
+    else:
+        assert response.status_code == 200 and response.json()["results"] == []
+
+
+def test_page_size_is_capped_and_cursors_still_walk(users, history):
+    client = client_for(users["auditor"])
+    page = client.get("/api/v1/audit/events/", {"page_size": "100000"})
+    assert page.status_code == 200 and len(page.json()["results"]) == len(history)
+    first = client.get("/api/v1/audit/events/", {"page_size": "2"}).json()
+    second = client.get(first["next"]).json()
+    assert len(first["results"]) == len(second["results"]) == 2
+    assert first["results"][-1]["id"] > second["results"][0]["id"]
+
+
+def test_the_export_refuses_a_long_format_without_repeating_it(users):
+    fmt = "x" * 3000
+    response = client_for(users["auditor"]).get("/api/v1/audit/events/export/",
+                                                {"format": fmt})
+    assert response.status_code == 400 and fmt not in json.dumps(response.json())
+    assert not AuditEvent.objects.filter(action="audit.events.exported").exists()
+
+
+def test_the_filters_are_documented_in_the_schema():
+    doc = yaml.safe_load(Client().get("/api/v1/schema/").content)
+    listing = {p["name"] for p in doc["paths"]["/api/v1/audit/events/"]["get"]["parameters"]}
+    assert {"actor", "action", "project", "target_type", "target_id", "correlation_id",
+            "since", "until", "cursor", "page_size"} <= listing
+    export = {p["name"] for p in
+              doc["paths"]["/api/v1/audit/events/export/"]["get"]["parameters"]}
+    assert {"actor", "action", "format"} <= export

@@ -20,6 +20,7 @@ from assay.audit.models import AuditEvent
 from assay.generation import services as job_services
 from assay.generation.leases import HEARTBEAT_APPLICATION_NAME, Heartbeat, claim
 from assay.generation.models import GenerationJob
+from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
 from assay.studio.models import Asset
 from tests.conftest import IN_CI, redis_url
@@ -259,3 +260,16 @@ def test_concurrent_cancels_of_a_running_job_write_one_event(users, project, tem
     assert state.status == "running" and state.cancel_requested
     assert actions(job) == ["studio.generation.submitted", "studio.generation.started",
                             "studio.generation.cancel_requested"]
+
+
+def test_a_generated_text_past_the_text_limit_fails_in_words(users, template, settings,
+                                                              django_capture_on_commit_callbacks):
+    """Generated text has the same limit as a hand-made revision (ASSAY_MAX_TEXT_CHARS)."""
+    settings.ASSAY_MAX_TEXT_CHARS = 10
+    with django_capture_on_commit_callbacks(execute=False):
+        job = submit_generation(users["creator"], project=template.project, template="blurb",
+                                variables={"product": "a kettle with a long name"})
+        assert run_job(str(job.pk), worker="w") == "failed"
+    job.refresh_from_db()
+    assert "ASSAY_MAX_TEXT_CHARS" in job.error and job.attempts == 1
+    assert not Asset.objects.filter(job=job).exists()

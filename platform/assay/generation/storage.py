@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 
@@ -50,9 +51,15 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
     retried finish that rolled back leaves no second copy behind.
 
     Raises:
-        StorageFailed: the storage could not check or write a file.
+        StorageFailed: the storage could not check or write a file, or a text is longer
+            than ``ASSAY_MAX_TEXT_CHARS`` (the limit a hand-made revision has too).
     """
     assets: list[Asset] = []
+    limit = settings.ASSAY_MAX_TEXT_CHARS
+    for output in outputs:
+        if output.data is None and len(output.text or "") > limit:
+            raise StorageFailed(f"the text is {len(output.text or ''):,} characters long; "
+                                f"texts are kept up to {limit:,} (ASSAY_MAX_TEXT_CHARS)")
     for index, output in enumerate(outputs):
         content = output.content_bytes()
         digest = hashlib.sha256(content).hexdigest()
