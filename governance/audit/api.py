@@ -8,7 +8,6 @@ verification in assay.audit.verify.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -28,12 +27,10 @@ from assay.audit.chain import utc_iso
 from assay.audit.context import actor_for
 from assay.audit.models import AuditEvent
 from assay.audit.verify import verify_and_record
-from assay.core.inputs import BIGINT_MAX
+from assay.core.numbers import parse_id, parse_whole
 from assay.studio.models import Project
 from governance.audit.export import FORMATS, start_export
 from governance.audit.filters import EventFilter, EventFilterSet
-
-_WHOLE = re.compile(r"^[0-9]{1,19}$")
 
 
 class IsAuditor(BasePermission):
@@ -65,11 +62,12 @@ class EventCursor(CursorPagination):
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None or raw == "":
             return self.page_size
-        if not _WHOLE.match(raw) or not 1 <= int(raw) <= BIGINT_MAX:
+        size = parse_id(raw)
+        if size is None:
             raise ValidationError({self.page_size_query_param: [
                 f"Send a whole number from 1 to {self.max_page_size} (larger values are "
                 "capped)."]})
-        return min(int(raw), self.max_page_size)
+        return min(size, self.max_page_size)
 
     def decode_cursor(self, request: Request) -> Cursor | None:
         """The ``cursor`` this API handed out in ``next`` or ``previous``, or a 400."""
@@ -80,7 +78,7 @@ class EventCursor(CursorPagination):
             bad = True
         else:
             bad = cursor is not None and cursor.position is not None and not (
-                _WHOLE.match(cursor.position) and int(cursor.position) <= BIGINT_MAX)
+                parse_whole(cursor.position) is not None and not cursor.position.startswith("-"))
         if bad:
             raise ValidationError({self.cursor_query_param: [
                 "This is not a cursor this API gave out: follow the next or previous link "

@@ -25,11 +25,10 @@ from assay.accounts.models import User
 from assay.audit.models import AuditEvent
 from assay.core.exceptions import InvalidInput
 from assay.core.inputs import echo
+from assay.core.numbers import parse_id
 from assay.studio.models import Project
 
 _ACTION = re.compile(r"^[a-z0-9_.]{1,100}\*?$")
-#: An id as text: ASCII digits within bigint (``str.isdigit()`` is also true for "²").
-_ID = re.compile(r"^[0-9]{1,18}$")
 _ACTION_MESSAGE = ("action must be a dotted code (studio.generation.submitted) or a prefix "
                    "ending in * (studio.*).")
 
@@ -105,8 +104,8 @@ class EventFilterSet(django_filters.FilterSet):
     def filter_actor(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         """A user id, a username (also for deleted users, by the frozen display name, and
         their tokens), or ``system:<component>``."""
-        if _ID.match(value):
-            return queryset.filter(actor_user_id=int(value))
+        if parse_id(value) is not None:
+            return queryset.filter(actor_user_id=parse_id(value))
         if value.startswith("system:"):
             return queryset.filter(actor_kind="system", actor_id=value.removeprefix("system:"))
         user_id = User.objects.filter(username=value).values_list("pk", flat=True).first()
@@ -128,8 +127,8 @@ class EventFilterSet(django_filters.FilterSet):
 
 def project_id(value: str) -> int:
     """A project id, or the slug of an existing project."""
-    if _ID.match(value):
-        return int(value)
+    if parse_id(value) is not None:
+        return parse_id(value)
     pk = Project.objects.filter(slug=value).values_list("pk", flat=True).first()
     if pk is None:
         raise InvalidInput(f"No project with slug {echo(value)!r} (use its id for a deleted "

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from assay.audit.context import actor_for
 from assay.core.exceptions import AssayError, InvalidInput, NotFound
+from assay.core.numbers import parse_whole
 from assay.studio.models import Asset
 from governance.provenance import formats
 from governance.provenance.downloads import sidecar_response
@@ -27,7 +28,7 @@ _ENVELOPE_BYTES = 64 * 1024
 def _declared(request: Request) -> int:
     """The Content-Length the client declared (0 when absent or not a plain number)."""
     raw = str(request.META.get("CONTENT_LENGTH") or "")
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 19 else 0
+    return max(parse_whole(raw) or 0, 0)
 
 
 def _upload(request: Request, name: str, limit: int) -> bytes | None:

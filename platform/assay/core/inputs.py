@@ -22,8 +22,8 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
-#: PostgreSQL's bigint: larger integers cannot be stored or compared.
-BIGINT_MAX = 2**63 - 1
+from assay.core.numbers import BIGINT_MAX
+
 #: How much of a bad value an error message repeats.
 ECHO_CHARS = 200
 #: Deeper JSON than this is refused before it reaches any code.

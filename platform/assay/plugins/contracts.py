@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
+from assay.core.numbers import parse_whole
+
 #: Bumped on incompatible changes to this module or the hook specifications. A plugin module
 #: may declare ``ASSAY_API = ">=1,<2"``; the loader skips it when this version falls outside.
 PLUGIN_API_VERSION = "1.0"
@@ -50,8 +52,8 @@ class Param:
             return value, f"must be true or false, not {value!r}"
         if self.type is int:
             if isinstance(value, bool) or not isinstance(value, int):
-                if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-                    value = int(value)
+                if parse_whole(value) is not None:
+                    value = parse_whole(value)
                 elif isinstance(value, float) and value.is_integer():
                     value = int(value)
                 else:

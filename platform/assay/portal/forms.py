@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from assay.core.exceptions import AssayError
+from assay.core.numbers import parse_id
 from assay.plugins.contracts import Generator, Param
 from assay.studio.models import PromptTemplate, PromptVersion
 
@@ -51,9 +52,9 @@ def choose_version(templates: list[PromptTemplate], wanted: Any) -> PromptVersio
     to the user), so this costs no queries.
     """
     versions = _versions(templates)
-    if wanted not in (None, "") and str(wanted).isdigit():
+    if parse_id(wanted) is not None:
         for version in versions:
-            if version.pk == int(wanted):
+            if version.pk == parse_id(wanted):
                 return version
     if not templates:
         return None

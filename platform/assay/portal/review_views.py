@@ -12,7 +12,6 @@ the comment form only when ``AddComment(...).refusal()`` is None, and the queue 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +27,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from assay.core.exceptions import AssayError
+from assay.core.numbers import parse_whole
 from assay.portal.views import _role_context
 from governance.review import workflow
 from governance.review.choices import DecisionKind, ReviewStatus
@@ -38,9 +38,6 @@ from governance.review.policy import AddComment, Decide, blockers, facts_for, re
 OVERRIDE_PREFIX = "override_"
 #: Worst first: a span covered by several findings is coloured by the worst of them.
 _STATUS_RANK = {"fail": 0, "warn": 1, "pass": 2}
-#: A whole number as typed in an offset box: ASCII digits, at most 19 (bigint), so int()
-#: never sees "²" or 5,000 digits; anything else reaches the service as text (it refuses).
-_INT = re.compile(r"-?[0-9]{1,19}")
 
 
 # -- evidence ------------------------------------------------------------------------------
@@ -304,8 +301,8 @@ def review_decide(request: HttpRequest, review_id: int) -> HttpResponse:
 
 def _number_or_text(value: str) -> int | str:
     """Whole numbers become ints; anything else goes to the service as typed (it refuses)."""
-    value = value.strip()
-    return int(value) if _INT.fullmatch(value) else value
+    number = parse_whole(value)  # never "²" or 5,000 digits
+    return number if number is not None else value.strip()
 
 
 @login_required

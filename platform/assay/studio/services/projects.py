@@ -11,6 +11,7 @@ from assay.accounts.choices import ROLE_CAPABILITIES, ProjectRole
 from assay.accounts.models import Team
 from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound, NotPermitted
+from assay.core.numbers import parse_id
 from assay.studio.models import Membership, Project
 
 
@@ -68,8 +69,8 @@ def require_capability(user: Any, project_ref: Any, capability: str, *, doing: s
     visible = Project.objects.visible_to(user)
     if isinstance(project_ref, Project):
         project = visible.filter(pk=project_ref.pk).first()
-    elif isinstance(project_ref, int) or (isinstance(project_ref, str) and project_ref.isdigit()):
-        project = visible.filter(pk=int(project_ref)).first()
+    elif parse_id(project_ref) is not None:
+        project = visible.filter(pk=parse_id(project_ref)).first()
     else:
         project = visible.filter(slug=str(project_ref)).first()
     if project is None:

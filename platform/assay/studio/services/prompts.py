@@ -14,6 +14,7 @@ from assay.accounts.choices import Capability
 from assay.audit.context import actor_for
 from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound
+from assay.core.numbers import parse_id
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Project, PromptLabel, PromptTemplate, PromptVersion
 from assay.studio.rendering import referenced_variables
@@ -157,7 +158,8 @@ def resolve_version(project: Project, *, version_id: Any = None, template_ref: A
     versions = PromptVersion.objects.filter(template__project=project).select_related(
         "template", "template__project")
     if version_id not in (None, ""):
-        found = versions.filter(pk=int(version_id)).first() if str(version_id).isdigit() else None
+        pk = parse_id(version_id)
+        found = versions.filter(pk=pk).first() if pk is not None else None
         if found is None:
             raise NotFound(f"Project {project.slug} has no prompt version {version_id}.",
                            errors={"prompt_version": ["not found in this project"]})
@@ -166,8 +168,9 @@ def resolve_version(project: Project, *, version_id: Any = None, template_ref: A
         raise InvalidInput("Name a prompt version, or a template with a label or number.",
                            errors={"prompt_version": ["this field is required"]})
     templates = PromptTemplate.objects.filter(project=project)
-    template = (templates.filter(pk=int(template_ref)).first()
-                if str(template_ref).isdigit() else templates.filter(slug=template_ref).first())
+    template = (templates.filter(pk=parse_id(template_ref)).first()
+                if parse_id(template_ref) is not None
+                else templates.filter(slug=template_ref).first())
     if template is None:
         raise NotFound(f"Project {project.slug} has no prompt template {template_ref}.",
                        errors={"template": ["not found in this project"]})
