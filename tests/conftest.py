@@ -18,7 +18,7 @@ from assay.accounts.choices import GlobalRole, ProjectRole
 from assay.accounts.models import Team, User
 from assay.studio.models import Project, PromptTemplate
 
-pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models"]
+pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models", "tests.fixtures.faults"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -212,8 +212,8 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @action(detail=True, methods=["post"], filter_backends=[])
     def decisions(self, request: Request, pk: str | None = None) -> Response:
         """Approve, reject or request changes, pinned to the content hash seen."""
-        data = DecisionInput.validated(request.data)
-        review = workflow.decide(request.user, self.get_object(), **data)
+        review = self.get_object()  # a review you cannot see is a 404 whatever the body
+        review = workflow.decide(request.user, review, **DecisionInput.validated(request.data))
         return Response(self.get_serializer(self.get_queryset().get(pk=review.pk)).data,
                         status=status.HTTP_201_CREATED)
 
@@ -224,8 +224,9 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
     @action(detail=True, methods=["post"], filter_backends=[])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         """Add a comment, optionally anchored to a text span or an image region."""
-        data = CommentInput.validated(request.data)
-        comment = workflow.add_comment(request.user, self.get_object(), **data)
+        review = self.get_object()  # a review you cannot see is a 404 whatever the body
+        comment = workflow.add_comment(request.user, review,
+                                       **CommentInput.validated(request.data))
         return Response(CommentSerializer(comment).data, status=status.HTTP_201_CREATED)
 
 
@@ -255,8 +256,9 @@ class AssetSubmitView(APIView):
                                "already in review or approved, or its content was rejected.")
     def post(self, request: Request, asset_id: str) -> Response:
         """201 with the review."""
+        asset = _asset(request, asset_id)  # an asset you cannot see is a 404 first
         SubmitInput.validated(request.data)
-        review = workflow.submit_for_review(request.user, _asset(request, asset_id))
+        review = workflow.submit_for_review(request.user, asset)
         return Response({"review": review.pk, "status": review.status},
                         status=status.HTTP_201_CREATED)
 
@@ -270,8 +272,8 @@ class AssetReviseView(APIView):
                                "was rejected before is refused (409).")
     def post(self, request: Request, asset_id: str) -> Response:
         """201 with the new asset id and hash."""
-        data = ReviseInput.validated(request.data)
-        new = workflow.revise_text(request.user, _asset(request, asset_id), **data)
+        asset = _asset(request, asset_id)  # an asset you cannot see is a 404 first
+        new = workflow.revise_text(request.user, asset, **ReviseInput.validated(request.data))
         return Response({"id": str(new.pk), "sha256": new.sha256, "parent": asset_id},
                         status=status.HTTP_201_CREATED)
 

@@ -389,7 +389,7 @@ def test_portal_create_shows_the_services_refusal_and_stores_nothing(client, use
     client.force_login(users["creator"])
     response = client.post(reverse("portal:tokens"), {"name": "x", "scope": "read",
                                                        "days": "400"})
-    assert response.status_code == 200 and response.context["form"].errors["days"]
+    assert response.status_code == 400 and response.context["form"].errors["days"]
     response = client.post(reverse("portal:tokens"), {"name": "x", "scope": "root",
                                                        "days": "3"})
     assert response.context["form"].errors["scope"]

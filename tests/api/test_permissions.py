@@ -10,7 +10,7 @@ what to send: nothing is created.
 from __future__ import annotations
 
 import json
-import os
+import re
 from typing import Any
 
 import pytest
@@ -59,3 +59,130 @@ def client_for(role: str, users: dict[str, Any]) -> APIClient:
     if role != "anon":
         client.force_login(users[role])
     return client
+
+
+# route name → (GET answers, POST answers), one code per role in ROLES order:
+#               anon outsider creator reviewer owner auditor admin
+MATRIX: dict[str, tuple[str, str]] = {
+    # health and the schema: public
+    "healthz": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "readyz": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    "schema": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "schema-swagger": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    "schema-redoc": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
+    # platform-wide
+    "generators": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "plugins": ("401 403 403 403 403 403 200", "401 405 405 405 405 405 405"),
+    "usage": ("401 403 403 403 403 200 200", "401 405 405 405 405 405 405"),
+    "provenance-verify": ("401 405 405 405 405 405 405", "401 415 415 415 415 415 415"),
+    "audit-events": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
+    "audit-export": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
+    "audit-verify": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
+    "audit-actions": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
+    # a project's data: members (and auditors, admins) read; outsiders get 404
+    "project-list": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "project-detail": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "project-assets": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "project-templates": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "brand-kit": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "review-policy": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "quotas": ("401 404 200 200 200 200 200", "401 404 400 400 400 400 400"),
+    "generation-list": ("401 200 200 200 200 200 200", "401 400 400 400 400 400 400"),
+    "generation-detail": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    # cancel: the creator's own job (already running? no: finished → 409), reviewers 403
+    "generation-cancel": ("401 405 405 405 405 405 405", "401 404 409 403 409 403 409"),
+    "asset-list": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "asset-detail": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "asset-content": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "asset-checks": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    # not signed yet: no sidecar for anyone
+    "asset-sidecar": ("401 404 404 404 404 404 404", "401 405 405 405 405 405 405"),
+    # already in review (auto-submit) → 409; reviewers and auditors may not submit → 403
+    "asset-submit-review": ("401 405 405 405 405 405 405", "401 404 409 403 409 403 409"),
+    "asset-revise": ("401 405 405 405 405 405 405", "401 404 400 400 400 400 400"),
+    "review-list": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "review-detail": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "review-comments": ("401 405 405 405 405 405 405", "401 404 400 400 400 400 400"),
+    "review-decisions": ("401 405 405 405 405 405 405", "401 404 400 400 400 400 400"),
+    # tokens: your own (the creator's token here); admins see everyone's
+    "token-list": ("401 200 200 200 200 200 200", "401 400 400 400 400 400 400"),
+    "token-detail": ("401 404 200 404 404 404 200", "401 405 405 405 405 405 405"),
+    # the creator revokes it first, so the admin then finds it already revoked
+    "token-revoke": ("401 405 405 405 405 405 405", "401 404 200 404 404 404 409"),
+    # portal pages (anonymous visitors are sent to sign in)
+    "login": ("200 302 302 302 302 302 302", "200 302 302 302 302 302 302"),
+    "logout": ("405 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    "home": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "project": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "generate": ("302 404 200 403 200 403 200", "302 404 400 403 400 403 400"),
+    "generate_fields": ("302 404 200 403 200 403 200", "302 405 405 405 405 405 405"),
+    "job": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "job_status": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "job_cancel": ("302 405 405 405 405 405 405", "302 404 302 403 302 403 302"),
+    "asset_content": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    # an empty POST carries no form: the page is shown again (a refused form is a 400)
+    "tokens": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
+    "token_revoke": ("302 405 405 405 405 405 405", "302 404 302 404 404 404 302"),
+    "reviews": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "review": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "review_decide": ("302 405 405 405 405 405 405", "302 404 400 400 400 400 400"),
+    "review_comment": ("302 405 405 405 405 405 405", "302 404 400 400 400 403 400"),
+}
+#: List endpoints: what an outsider gets must hold none of the project's rows.
+LISTS = ("project-list", "generation-list", "asset-list", "review-list")
+
+
+def routes() -> dict[str, str]:
+    """Every named route outside the Django admin, by name."""
+    return {name: route for route, name in walk(get_resolver().url_patterns)
+            if not route.startswith("admin/")}
+
+
+def test_every_route_has_a_row_in_the_matrix():
+    missing = sorted(set(routes()) - set(MATRIX))
+    stale = sorted(set(MATRIX) - set(routes()))
+    assert not missing, f"routes with no permission row: {missing}"
+    assert not stale, f"rows for routes that no longer exist: {stale}"
+
+
+def url_of(name: str, route: str, world: dict[str, Any]) -> str:
+    """The route with this world's ids filled in."""
+    kind = name.split("-")[0]
+    pk = {"generation": world["job"], "asset": world["asset"], "review": world["review"],
+          "token": world["token"]}.get(kind, "")
+    values = {"slug": world["slug"], "asset_id": world["asset"], "job_id": world["job"],
+              "review_id": world["review"], "token_id": world["token"], "pk": pk}
+    path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
+    path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
+    return "/" + path.replace("^", "").replace("$", "")
+
+
+@pytest.mark.django_db
+def test_the_permission_matrix(world, users):
+    table = routes()
+    wrong = []
+    for name, (gets, posts) in MATRIX.items():
+        url = url_of(name, table[name], world)
+        for method, codes in (("get", gets), ("post", posts)):
+            for role, expected in zip(ROLES, codes.split(), strict=True):
+                client = client_for(role, users)
+                response = (client.get(url) if method == "get"
+                            else client.post(url, data={}, format="json"))
+                if response.status_code != int(expected):
+                    wrong.append(f"{method.upper()} {url} as {role}: "
+                                 f"{response.status_code}, expected {expected}")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.django_db
+def test_lists_show_an_outsider_none_of_the_projects_rows(world, users):
+    table = routes()
+    members = client_for("creator", users)
+    outsider = client_for("outsider", users)
+    for name in LISTS:
+        url = url_of(name, table[name], world)
+        seen = json.dumps(members.get(url).json())
+        assert world["slug"] in seen or world["asset"] in seen or world["job"] in seen, name
+        hidden = json.dumps(outsider.get(url).json())
+        for secret in (world["slug"], world["asset"], world["job"]):
+            assert secret not in hidden, f"{name} shows an outsider {secret}"

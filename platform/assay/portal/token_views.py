@@ -74,7 +74,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
         "form": form, "created": created, "rows": rows, "page_rows": PAGE_ROWS,
         "show_owner": request.user.is_platform_admin,
         "reason_chars": REVOKE_REASON_CHARS,
-    })
+    }, status=400 if form.is_bound and form.errors else 200)  # a refused form is a 400
 
 
 @login_required
