@@ -10,4 +10,4 @@ class ProvenanceConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the action codes and sign assets when their approval commits."""
-        from governance.provenance import actions  # noqa: F401
+        from governance.provenance import events  # noqa: F401

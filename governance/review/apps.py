@@ -10,4 +10,4 @@ class ReviewConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the action codes (checks start through the assets_stored hook)."""
-        from governance.review import actions  # noqa: F401
+        from governance.review import events  # noqa: F401

@@ -10,4 +10,4 @@ class UsageConfig(AppConfig):
 
     def ready(self) -> None:
         """Register the action codes this app records."""
-        from governance.usage import actions  # noqa: F401
+        from governance.usage import events  # noqa: F401

@@ -9,5 +9,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self) -> None:
-        """Connect the sign-in lockout's audit receiver."""
-        from assay.accounts import signals  # noqa: F401  (registers the receiver)
+        """Register the accounts' audit action codes; connect the lockout's receiver."""
+        from assay.accounts import events, signals  # noqa: F401

@@ -9,5 +9,5 @@ class AuditConfig(AppConfig):
     verbose_name = "Audit log"
 
     def ready(self) -> None:
-        """Register the built-in action codes and hook login/logout signals."""
-        from assay.audit import actions, signals  # noqa: F401
+        """Register the audit log's own action codes and hook login/logout signals."""
+        from assay.audit import events, signals  # noqa: F401
