@@ -18,8 +18,8 @@ from assay.core.exceptions import InvalidInput
 from assay.core.inputs import InputSerializer, StrictCharField, StrictIntegerField
 from assay.studio.services.projects import require_capability
 from governance.usage import services
+from governance.usage.choices import Metric, QuotaScope
 from governance.usage.filters import GROUPS, UsageFilter
-from governance.usage.models import Metric, QuotaScope
 
 
 class QuotaInput(InputSerializer):

@@ -7,25 +7,9 @@ from django.db import models
 from django.db.models import Q
 
 from assay.studio.querysets import ProjectScopedQuerySet
+from governance.usage.choices import Metric, QuotaScope
 
-__all__ = ("Metric", "Quota", "QuotaScope", "UsageRecord")
-
-
-class QuotaScope(models.TextChoices):
-    """Whose work a quota limits."""
-
-    TEAM = "team", "Team"
-    PROJECT = "project", "Project"
-    USER = "user", "User"
-
-
-class Metric(models.TextChoices):
-    """What a quota counts per calendar month (UTC)."""
-
-    JOBS = "jobs", "jobs"
-    IMAGES = "images", "images"
-    TOKENS = "tokens", "tokens"
-    ACCELERATOR_SECONDS = "accelerator_seconds", "accelerator-seconds"
+__all__ = ("Quota", "UsageRecord")
 
 
 class UsageRecord(models.Model):

@@ -37,7 +37,8 @@ from assay.core.exceptions import QuotaExceeded
 from assay.generation.choices import TERMINAL_STATUSES
 from assay.generation.models import GenerationJob
 from assay.plugins.contracts import Generator
-from governance.usage.models import Metric, Quota, QuotaScope, UsageRecord
+from governance.usage.choices import Metric, QuotaScope
+from governance.usage.models import Quota, UsageRecord
 
 log = logging.getLogger(__name__)
 

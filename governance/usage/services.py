@@ -23,8 +23,9 @@ from assay.generation.models import GenerationJob
 from assay.studio.models import Membership, Project
 from assay.studio.services.projects import require_capability
 from governance.usage import quotas as q
+from governance.usage.choices import Metric, QuotaScope
 from governance.usage.filters import GROUPS, UsageFilter
-from governance.usage.models import Metric, Quota, QuotaScope, UsageRecord
+from governance.usage.models import Quota, UsageRecord
 
 # --- records -----------------------------------------------------------------------------
 

@@ -242,6 +242,7 @@ AXES_CLIENT_IP_CALLABLE = "assay.accounts.throttles.client_ip"
 AXES_LOCKOUT_TEMPLATE = "portal/locked_out.html"
 AXES_DISABLE_ACCESS_LOG = True  # sign-ins are in the audit log already
 AXES_ENABLE_ADMIN = False  # unlocking by deleting rows there would leave no audit event
+AXES_VERBOSE = False  # no start-up banner on every command
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -9,7 +9,7 @@ from assay.accounts.models import Team
 from assay.audit.context import Actor, audit_context
 from assay.core.exceptions import AssayError
 from assay.studio.models import Project
-from governance.usage.models import Metric
+from governance.usage.choices import Metric
 from governance.usage.services import set_quota
 
 
