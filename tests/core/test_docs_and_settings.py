@@ -38,3 +38,20 @@ def test_platform_is_the_standard_library_module():
 
     assert hasattr(platform, "python_version")
     assert not (Path(__file__).resolve().parents[2] / "platform" / "__init__.py").exists()
+
+
+def test_the_architecture_map_names_every_app_and_layer():
+    """docs/architecture.md is the map users read: every Assay app is on it, in its layer."""
+    from django.apps import apps
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "architecture.md").read_text()
+    ours = [c.name for c in apps.get_app_configs()
+            if c.name.startswith(("assay.", "governance."))]
+    assert ours
+    for name in ours:
+        assert f"`{name}`" in doc, f"{name} is missing from docs/architecture.md"
+    for layer in ("base", "domain", "governance", "faces"):
+        assert f"| {layer} |" in doc
+    assert "../shared" not in doc
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert "../shared" not in readme and "docs/architecture.md" in readme
