@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,6 +33,10 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the shared gunicorn launcher lives with the test fixtures
+
+from tests.fixtures.servers import Gunicorn  # noqa: E402
+
 LOAD_DB = "assay_load"
 VAR = REPO / "var" / "load"
 
@@ -55,12 +57,6 @@ class Result:
         """5xx answers and requests that got no answer at all."""
         return sum(n for code, n in self.statuses.items() if not code[0].isdigit()
                    or code.startswith("5"))
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _env(database_url: str, broker: str) -> dict[str, str]:
@@ -122,37 +118,9 @@ class Sampler(threading.Thread):
                 time.sleep(0.02)
 
 
-def _serve(env: dict[str, str], port: int, log: Path) -> subprocess.Popen[bytes]:
-    out = open(log, "wb")  # noqa: SIM115 - handed to the child
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:assay.gunicorn_conf"],
-                            cwd=REPO, env={**env, "ASSAY_WEB_BIND": f"127.0.0.1:{port}"},
-                            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            sys.exit(f"gunicorn exited with {proc.returncode}; see {log}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2):
-                return proc
-        except OSError:
-            time.sleep(0.3)
-    os.killpg(proc.pid, signal.SIGKILL)
-    sys.exit(f"gunicorn did not answer within 90 s; see {log}")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-
-
-def _fire(port: int, token: str, count: int, timeout: float, result: Result) -> None:
+def _fire(base: str, token: str, count: int, timeout: float, result: Result) -> None:
     """All submissions at once, one thread each, released together by a barrier."""
-    url = f"http://127.0.0.1:{port}/api/v1/generations/"
+    url = f"{base}/api/v1/generations/"
     barrier = threading.Barrier(count)
     lock = threading.Lock()
 
@@ -189,17 +157,19 @@ def _fire(port: int, token: str, count: int, timeout: float, result: Result) -> 
 def _run(name: str, env: dict[str, str], admin_url: str, token: str,
          args: argparse.Namespace) -> Result:
     result = Result(name)
-    port = _free_port()
-    proc = _serve(env, port, VAR / f"gunicorn-{name.split()[0]}.log")
+    try:
+        server = Gunicorn(env, VAR / f"gunicorn-{name.split()[0]}.log")
+    except RuntimeError as exc:
+        sys.exit(str(exc))
     sampler = Sampler(admin_url)
     sampler.start()
     try:
-        _fire(port, token, args.requests, args.timeout, result)
+        _fire(server.base, token, args.requests, args.timeout, result)
     finally:
         time.sleep(0.1)
         sampler.stop.set()
         sampler.join(5)
-        _stop(proc)
+        server.stop()
     result.peak_connections = sampler.peak
     return result
 

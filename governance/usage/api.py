@@ -86,7 +86,19 @@ class QuotasView(APIView):
     post = put
 
 
-class UsageRowSerializer(serializers.Serializer):
+class UsageTotalsSerializer(serializers.Serializer):
+    """What a set of jobs used."""
+
+    jobs = serializers.IntegerField()
+    images = serializers.IntegerField()
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    steps = serializers.IntegerField()
+    wall_seconds = serializers.FloatField()
+    accelerator_seconds = serializers.FloatField()
+
+
+class UsageRowSerializer(UsageTotalsSerializer):
     """One group's sums (the group columns appear only when grouped by them)."""
 
     user = serializers.CharField(required=False, allow_null=True)
@@ -95,23 +107,6 @@ class UsageRowSerializer(serializers.Serializer):
     generator = serializers.CharField(required=False, allow_null=True)
     model = serializers.CharField(required=False, allow_null=True)
     day = serializers.DateField(required=False, allow_null=True)
-    jobs = serializers.IntegerField()
-    images = serializers.IntegerField()
-    input_tokens = serializers.IntegerField()
-    output_tokens = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    wall_seconds = serializers.FloatField()
-    accelerator_seconds = serializers.FloatField()
-
-
-class UsageTotalsSerializer(serializers.Serializer):
-    jobs = serializers.IntegerField()
-    images = serializers.IntegerField()
-    input_tokens = serializers.IntegerField()
-    output_tokens = serializers.IntegerField()
-    steps = serializers.IntegerField()
-    wall_seconds = serializers.FloatField()
-    accelerator_seconds = serializers.FloatField()
 
 
 class UsageReportSerializer(serializers.Serializer):

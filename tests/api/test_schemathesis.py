@@ -14,12 +14,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
@@ -28,6 +24,7 @@ import psycopg
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.fixtures.servers import Gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
 SECONDS = int(os.environ.get("ASSAY_SCHEMATHESIS_SECONDS", "150"))
@@ -37,12 +34,6 @@ CHECKS = "not_a_server_error,response_schema_conformance"
 EXCLUDE = ["--exclude-path-regex", r"^/api/v1/tokens/\{id\}/revoke/$"]
 
 pytestmark = [pytest.mark.schemathesis, pytest.mark.timeout(SECONDS + 240)]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _database_url() -> str:
@@ -84,33 +75,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, dict, Path]]:
     _run([sys.executable, "manage.py", "migrate", "--noinput"], env)
     data = json.loads(_run([sys.executable, "tests/api/schemathesis_setup.py"], env)
                       .strip().splitlines()[-1])
-    port = _free_port()
-    log = tmp_path / "gunicorn.log"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "python:assay.gunicorn_conf"], cwd=REPO,
-        env={**env, "ASSAY_WEB_BIND": f"127.0.0.1:{port}"}, stdout=log.open("wb"),
-        stderr=subprocess.STDOUT, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
+    server = Gunicorn(env, tmp_path / "gunicorn.log")
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log.read_text()
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=5) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            assert time.monotonic() < deadline, f"gunicorn did not start:\n{log.read_text()}"
-            time.sleep(0.5)
-        yield base, data, log
+        yield server.base, data, server.log
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        server.stop()
 
 
 def _config(data: dict, path: Path) -> Path:

@@ -10,14 +10,10 @@ import io
 import json
 import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +31,7 @@ from assay.generation.models import GenerationJob
 from assay.generation.services import submit_generation
 from assay.urls import urlpatterns as assay_urlpatterns
 from tests.conftest import skip_or_fail
+from tests.fixtures.servers import Gunicorn
 from tests.fixtures.workers import wait_for
 
 REPO = Path(__file__).resolve().parents[2]
@@ -186,63 +183,6 @@ def test_bad_proxy_header_names_the_variable(tmp_path):
 
 
 # --- gunicorn, a real process ---------------------------------------------------------
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Gunicorn:
-    """`gunicorn -c python:assay.gunicorn_conf` on a loopback port."""
-
-    def __init__(self, env: dict[str, str], log: Path) -> None:
-        self.port = _free_port()
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "python:assay.gunicorn_conf"], cwd=REPO,
-            env={**env, "ASSAY_WEB_BIND": f"127.0.0.1:{self.port}"},
-            stdout=log.open("wb"), stderr=subprocess.STDOUT, start_new_session=True)
-        wait_for(self._up, timeout=90, message=f"gunicorn (log: {log})")
-
-    def _up(self) -> bool:
-        assert self.proc.poll() is None, self.log.read_text()
-        try:
-            return self.get("/healthz")[0] == 200
-        except OSError:
-            return False
-
-    def get(self, url: str) -> tuple[int, dict[str, str], str]:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{url}",
-                                        timeout=20) as response:
-                return response.status, dict(response.headers), response.read().decode()
-        except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read().decode()
-
-    def post(self, url: str, body: dict[str, Any], token: str) -> int:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{self.port}{url}", data=json.dumps(body).encode(),
-            method="POST", headers={"Authorization": f"Bearer {token}",
-                                    "Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=60) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
-
-    def stop(self) -> int:
-        """SIGTERM, as Kubernetes sends it: a graceful stop."""
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                return self.proc.wait(timeout=40)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-                raise
-        return self.proc.returncode
-
 
 @pytest.fixture
 def gunicorn(tmp_path: Path) -> Iterator[Any]:
