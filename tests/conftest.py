@@ -16,7 +16,10 @@ from django.db import connection
 
 from assay.accounts.choices import GlobalRole, ProjectRole
 from assay.accounts.models import Team, User
-from assay.studio.models import Project, PromptTemplate
+from assay.generation.runtime import run_job
+from assay.generation.services import submit_generation
+from assay.studio.models import Asset, Project, PromptTemplate
+from governance.review.checks import run_checks
 
 pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models", "tests.fixtures.faults"]
 
@@ -150,3 +153,17 @@ def make_template(project: Project, user: User, *, generator: str = "dummy-echo"
 @pytest.fixture
 def template(project: Project, users: dict[str, User]) -> PromptTemplate:
     return make_template(project, users["owner"])
+
+
+def generate_checked(user: User, project: Project, capture: Any, product: str = "Kite") -> Any:
+    """Generate with the ``blurb`` template, run the job and its checks in this process, and
+    return the asset (its review is open when the policy auto-submits). ``capture`` is
+    pytest-django's ``django_capture_on_commit_callbacks``: no task reaches a broker."""
+    with capture(execute=False):
+        job = submit_generation(user, project=project, template="blurb",
+                                variables={"product": product})
+    with capture(execute=False):
+        assert run_job(str(job.pk), worker="w") == "succeeded"
+    asset = Asset.objects.get(job=job)
+    run_checks(str(asset.pk))
+    return asset

@@ -18,11 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from assay.accounts.services import create_token
-from assay.generation.runtime import run_job
-from assay.generation.services import submit_generation
-from assay.studio.models import Asset
-from governance.review.checks import run_checks
 from governance.review.models import Review
+from tests.conftest import generate_checked
 
 ROLES = ("anon", "outsider", "creator", "reviewer", "owner", "auditor", "admin")
 
@@ -42,12 +39,8 @@ def walk(patterns: list[Any], prefix: str = "") -> list[tuple[str, str]]:
 
 @pytest.fixture
 def world(users, project, template, other_project, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False):
-        job = submit_generation(users["creator"], project=project, template="blurb",
-                                variables={"product": "Kite"})
-        assert run_job(str(job.pk), worker="w") == "succeeded"
-        asset = Asset.objects.get(job=job)
-        run_checks(str(asset.pk))
+    asset = generate_checked(users["creator"], project, django_capture_on_commit_callbacks)
+    job = asset.job
     review = Review.objects.get(asset=asset)
     token, _secret = create_token(users["creator"], name="ci", scope="read", days=7)
     return {"job": str(job.pk), "asset": str(asset.pk), "review": review.pk,

@@ -14,25 +14,17 @@ import pytest
 from django.urls import reverse
 
 from assay.audit.models import AuditEvent
-from assay.generation.runtime import run_job
-from assay.generation.services import submit_generation
 from assay.studio.models import Asset
 from governance.review import workflow
-from governance.review.checks import run_checks
 from governance.review.models import CheckResult, Comment, Decision, Review
+from tests.conftest import generate_checked
 
 pytestmark = pytest.mark.django_db
 
 
 def in_review(user: Any, project: Any, capture: Any, product: str = "Kite") -> Review:
     """Generate as ``user``, run the checks, and return the review they opened."""
-    with capture(execute=False):
-        job = submit_generation(user, project=project, template="blurb",
-                                variables={"product": product})
-    with capture(execute=False):
-        assert run_job(str(job.pk), worker="w") == "succeeded"
-    asset = Asset.objects.get(job=job)
-    run_checks(str(asset.pk))
+    asset = generate_checked(user, project, capture, product)
     return Review.objects.select_related("asset").get(asset=asset)
 
 

@@ -31,6 +31,7 @@ from governance.review.checks import run_checks
 from governance.review.choices import MAX_COMMENT_CHARS, MAX_STAGES
 from governance.review.models import Comment, Decision, Review
 from governance.review.policy import Decide
+from tests.conftest import generate_checked as generate
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -50,15 +51,6 @@ def browser(user: Any) -> Client:
     return client
 
 
-def generate(user: Any, project: Any, capture: Any, product: str = "Kite") -> Asset:
-    with capture(execute=False):
-        job = submit_generation(user, project=project, template="blurb",
-                                variables={"product": product})
-    with capture(execute=False):
-        assert run_job(str(job.pk), worker="w") == "succeeded"
-    asset = Asset.objects.get(job=job)
-    run_checks(str(asset.pk))
-    return asset
 
 
 def two_stages(owner: Any, project: Any, *, approvals: int = 1, **extra: Any) -> None:

@@ -22,6 +22,7 @@ from governance.review import brand, workflow
 from governance.review.checks import run_checks
 from governance.review.deadlines import sweep_deadlines
 from governance.review.models import CheckResult, Review
+from tests.conftest import generate_checked as generate
 from tests.conftest import make_user
 
 pytestmark = pytest.mark.django_db
@@ -33,15 +34,6 @@ def api(user) -> APIClient:
     return client
 
 
-def generate(user, project, capture, product="Kite") -> Asset:
-    with capture(execute=False):
-        job = submit_generation(user, project=project, template="blurb",
-                                variables={"product": product})
-    with capture(execute=False):
-        assert run_job(str(job.pk), worker="w") == "succeeded"
-    asset = Asset.objects.get(job=job)
-    run_checks(str(asset.pk))
-    return asset
 
 
 @pytest.fixture
