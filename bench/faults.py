@@ -23,15 +23,18 @@ one Celery beat and two solo workers, 3 s leases, sweepers every second. Per fau
   provenance sweeper.
 - burst: 50 jobs at once (batched), 3 SIGKILLs alternating between the two workers.
 - SIGKILL while signing: the worker holding a signature it made but has not stored is
-  killed (the signature is held 2 s by tests/fixtures/slow_signing.py).
+  killed (the signature is held 2 s by tests/fixtures/slow_signing.py); and again with
+  the signed files written but not their row.
 
 Columns: trials; jobs or signatures expected; completed exactly once (one asset, usage
 record and ``succeeded`` event per job, a ``started`` event per attempt; one signed file
 and signing event per approval, joined to the approval's correlation id); duplicates
 (more than once); lost (never); median recovery seconds (from the kill or signal, or from
-the broker's return, until the work it held was done). Bounded: every wait has a
-timeout, and no trial starts once --budget seconds have passed. Exits 1 unless every row
-is exactly once with nothing else wrong (then listed under the table).
+the broker's return, until the work it held was done); stray files (signed files left
+in storage that no signed copy refers to: garbage, not signatures). Then the audit chain
+is sealed and verified. Bounded: every wait has a timeout, and no trial starts once
+--budget seconds have passed. Exits 1 unless every row is exactly once with nothing else
+wrong (then listed under the table) and the audit chain is intact.
 """
 
 from __future__ import annotations
@@ -100,7 +103,7 @@ def main() -> int:
     parser.add_argument("--approvals", type=int, default=4, help="Approvals per signing trial.")
     parser.add_argument("--only", nargs="*", default=None,
                         choices=("sigkill", "sigterm", "broker-submit", "broker-mid", "burst",
-                                 "signing"), help="Run only these faults.")
+                                 "signing", "signing-files"), help="Run only these faults.")
     parser.add_argument("--budget", type=float, default=1800,
                         help="Seconds after which no new trial starts.")
     args = parser.parse_args()
@@ -175,27 +178,37 @@ def main() -> int:
                                                                kills=args.burst_kills))
         run("signing", "SIGKILL while signing", args.signing, args.approvals,
             lambda fleet: faults.kill_while_signing(world, fleet, approvals=args.approvals),
-            unit="signatures", fleet_args=faults.SLOW_SIGNING, ASSAY_FAULTS_SIGN_DELAY="2")
+            unit="signatures", fleet_args=faults.SLOW_SIGNING, ASSAY_FAULTS_SIGN_DELAY="2",
+            ASSAY_FAULTS_SIGN_HOLD="signature")
+        run("signing-files", "SIGKILL, signed files stored", args.signing, args.approvals,
+            lambda fleet: faults.kill_while_signing(world, fleet, approvals=args.approvals),
+            unit="signatures", fleet_args=faults.SLOW_SIGNING, ASSAY_FAULTS_SIGN_DELAY="2",
+            ASSAY_FAULTS_SIGN_HOLD="files")
     finally:
         redis.stop()
         app.control.purge()
+    from assay.audit.verify import verify
+
+    chain = verify()  # every event the faults left behind, sealed and chained
     _print(rows, time.monotonic() - started, env)
-    return 0 if rows and all(r.clean for r in rows) else 1
+    print(f"\n{chain.summary()}")
+    return 0 if rows and all(r.clean for r in rows) and chain.ok else 1
 
 
 def _print(rows: list[Any], wall: float, env: dict[str, str]) -> None:
     print(f"Faults with real Celery workers (2 solo workers + beat, 3 s leases, sweepers every "
           f"1 s) on PostgreSQL ({FAULTS_DB}) + Redis ({env['CELERY_BROKER_URL']}; outages on "
           f"a private redis-server); {wall:.0f} s in all")
-    header = (f"{'fault':<26} {'trials':>6} {'expected':>14} {'exactly once':>12} "
-              f"{'duplicates':>10} {'lost':>5} {'median recovery s':>17}")
+    header = (f"{'fault':<28} {'trials':>6} {'expected':>14} {'exactly once':>12} "
+              f"{'duplicates':>10} {'lost':>5} {'median recovery s':>17} {'stray files':>11}")
     print(header)
     print("-" * len(header))
     for r in rows:
         median = r.median_recovery
-        print(f"{r.fault:<26} {r.trials:>6} {f'{r.expected} {r.unit}':>14} {r.once:>12} "
+        print(f"{r.fault:<28} {r.trials:>6} {f'{r.expected} {r.unit}':>14} {r.once:>12} "
               f"{r.duplicates:>10} {r.lost:>5} "
-              f"{'-' if median is None else f'{median:.1f}':>17}")
+              f"{'-' if median is None else f'{median:.1f}':>17} "
+              f"{r.stray_files if r.unit == 'signatures' else '-':>11}")
     problems = [(r.fault, p) for r in rows for p in r.problems]
     if problems:
         print("\nProblems:")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from assay.audit.models import AuditEvent
+from assay.audit.verify import verify
 from assay.generation.models import GenerationJob
 from tests.fixtures.faults import (
     World,
@@ -90,3 +91,4 @@ def test_a_burst_with_a_worker_killed_mid_batch_completes_every_job_once(world, 
     attempts = sorted(GenerationJob.objects.values_list("attempts", flat=True))
     assert attempts[-1] == 2 and attempts[0] == 1  # the killed batch ran again, the rest once
     assert check_jobs([j.pk for j in GenerationJob.objects.all()]).once == 10
+    assert verify().ok  # the events of killed workers are sealed into an intact chain

@@ -22,6 +22,7 @@ def test_a_worker_killed_while_signing_leaves_one_signature_per_approval(
                                  approvals=3)
     assert outcome.clean, outcome.problems
     assert outcome.once == outcome.expected == 3
+    assert outcome.stray_files == 0  # killed before writing: nothing left behind
     approved = Review.objects.filter(status="approved")
     assert approved.count() == 3
     for review in approved:
