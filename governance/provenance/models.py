@@ -9,10 +9,18 @@ from django.db import models
 from assay.studio.querysets import ProjectScopedQuerySet
 
 
+def signed_folder(project_id: int, source_sha256: str) -> str:
+    """Where every signed copy of one content (in one project) is stored."""
+    return f"provenance/{project_id}/{source_sha256[:2]}/{source_sha256}"
+
+
 def signed_upload_to(instance: SignedAsset, filename: str) -> str:
-    """Beside the asset's own folder, under provenance/, named by the signed bytes' hash."""
-    return (f"provenance/{instance.project_id}/{instance.source_sha256[:2]}/"
-            f"{instance.source_sha256}/{instance.signed_sha256[:16]}-{filename}")
+    """In the content's folder, named by the signed bytes' hash and the manifest label, so
+    two signings never share a name (a text signed twice has the same bytes) and one can
+    never overwrite, or clean up, the other's files on storage that overwrites."""
+    label = instance.manifest_label.rsplit(":", 1)[-1].replace("-", "")[:12]
+    return (f"{signed_folder(instance.project_id, instance.source_sha256)}/"
+            f"{instance.signed_sha256[:16]}-{label}-{filename}")
 
 
 class SignedAsset(models.Model):

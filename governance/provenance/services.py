@@ -26,6 +26,7 @@ from assay.audit.context import Actor, audit_context
 from assay.audit.models import AuditEvent
 from assay.audit.services import record
 from assay.core.exceptions import AssayError, Conflict, InvalidInput
+from assay.studio.models import Asset
 from governance.provenance import formats, manifest
 from governance.provenance.credentials import (
     Credentials,
@@ -35,7 +36,7 @@ from governance.provenance.credentials import (
     usable_credentials,
 )
 from governance.provenance.errors import FileTooLarge, SigningUnavailable, UnsupportedFormat
-from governance.provenance.models import SignedAsset
+from governance.provenance.models import SignedAsset, signed_folder
 from governance.provenance.signing import Ingredient, SignedBytes, sign_bytes
 from governance.provenance.verify import Report, verify_bytes
 from governance.review.choices import ReviewStatus
@@ -120,27 +121,71 @@ def _parent_ingredient(parent: Any, creds: Credentials, anchors: str,
     return Ingredient(recorded.data, parent.media_type, title, recorded.sidecar)
 
 
+def _lock_content(project_id: int, source_sha256: str) -> None:
+    """Serialise every signing of one content in one project, until the transaction ends.
+
+    All assets with these bytes share a folder (``signed_folder``), so their rows are
+    locked together, in key order. Under the lock no other signer is writing there, which
+    is what makes sweeping the folder's strays safe.
+    """
+    list(Asset.objects.select_for_update().filter(project_id=project_id, sha256=source_sha256)
+         .order_by("pk").values_list("pk", flat=True))
+
+
+def _sweep_strays(project_id: int, source_sha256: str) -> int:
+    """Delete files in the content's folder that no signed row names: left by a signer
+    killed after writing its files and before committing its row. Call under the lock."""
+    storage = SignedAsset._meta.get_field("file").storage
+    folder = signed_folder(project_id, source_sha256)
+    try:
+        _, names = storage.listdir(folder)
+    except (FileNotFoundError, NotImplementedError):
+        return 0
+    kept = {name for pair in SignedAsset.objects.filter(
+        project_id=project_id, source_sha256=source_sha256).values_list("file", "sidecar")
+        for name in pair if name}
+    strays = [f"{folder}/{name}" for name in names if f"{folder}/{name}" not in kept]
+    for path in strays:
+        storage.delete(path)
+    if strays:
+        log.warning("removed %d signed file(s) a stopped signer left in %s", len(strays), folder)
+    return len(strays)
+
+
 def _store(row: SignedAsset, signed: SignedBytes, audit: tuple[str, dict[str, Any]]
            ) -> SignedAsset:
-    """Write the files, then the row and its audit event; a concurrent twin wins cleanly."""
-    ext = formats.extension(row.format)
-    row.file.save(f"signed.{ext}", ContentFile(signed.data), save=False)
-    if signed.sidecar is not None:
-        row.sidecar.save(f"signed.{ext}.c2pa", ContentFile(signed.sidecar), save=False)
-    try:
-        with transaction.atomic():
-            row.save(force_insert=True)
-            with audit_context(actor=SIGNER):
-                record(audit[0], target=row.asset, project_id=row.project_id,
-                       data={**audit[1], "signed": str(row.pk),
-                             "signed_sha256": row.signed_sha256, "manifest": row.manifest_label,
-                             "format": row.format, "embedded": row.embedded,
-                             "certificate": row.certificate_fingerprint})
-    except IntegrityError:
-        for field in (row.file, row.sidecar):
-            if field:
-                field.storage.delete(field.name)
-        return SignedAsset.objects.get(asset=row.asset, source_sha256=row.source_sha256)
+    """Write the files, then the row and its audit event, under the content's lock.
+
+    A twin that got there first wins (its row is returned, these files are not written);
+    a killed signer's leftovers are swept before writing. Should the row still be refused,
+    only this signing's own files (unique names) are removed.
+    """
+    with transaction.atomic():
+        _lock_content(row.project_id, row.source_sha256)
+        existing = SignedAsset.objects.filter(asset=row.asset,
+                                              source_sha256=row.source_sha256).first()
+        if existing is not None:
+            return existing
+        _sweep_strays(row.project_id, row.source_sha256)
+        ext = formats.extension(row.format)
+        row.file.save(f"signed.{ext}", ContentFile(signed.data), save=False)
+        if signed.sidecar is not None:
+            row.sidecar.save(f"signed.{ext}.c2pa", ContentFile(signed.sidecar), save=False)
+        try:
+            with transaction.atomic():
+                row.save(force_insert=True)
+                with audit_context(actor=SIGNER):
+                    record(audit[0], target=row.asset, project_id=row.project_id,
+                           data={**audit[1], "signed": str(row.pk),
+                                 "signed_sha256": row.signed_sha256,
+                                 "manifest": row.manifest_label, "format": row.format,
+                                 "embedded": row.embedded,
+                                 "certificate": row.certificate_fingerprint})
+        except IntegrityError:
+            for field in (row.file, row.sidecar):
+                if field:
+                    field.storage.delete(field.name)
+            return SignedAsset.objects.get(asset=row.asset, source_sha256=row.source_sha256)
     return row
 
 

@@ -14,6 +14,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management import call_command
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -23,7 +24,7 @@ from assay.studio.models import Asset
 from governance.provenance import credentials, manifest
 from governance.provenance.credentials import ROOT_CERT, ROOT_KEY, make_root, write_signer
 from governance.provenance.errors import SigningUnavailable
-from governance.provenance.models import SignedAsset
+from governance.provenance.models import SignedAsset, signed_folder, signed_upload_to
 from governance.provenance.services import (
     resize_signed,
     sign_approved,
@@ -326,3 +327,30 @@ def test_init_signing_makes_private_keys_and_is_idempotent(tmp_path, settings):
     call_command("init_signing")
     assert credentials.load_credentials().fingerprint == first
     assert AuditEvent.objects.filter(action="provenance.credentials.created").count() == 1
+
+
+def test_a_stopped_signers_leftover_files_are_swept_when_the_content_is_signed(approved_image):
+    """A signer killed after writing its files, before committing its row, leaves files no
+    row names; the next signing of that content (under the content's lock) removes them."""
+    asset, review, _ = approved_image
+    storage = SignedAsset._meta.get_field("file").storage
+    folder = signed_folder(asset.project_id, asset.sha256)
+    stray = storage.save(f"{folder}/0123456789abcdef-deadbeef0000-signed.png",
+                         ContentFile(b"half-finished"))
+    signed = sign_approved(str(asset.pk), review.pk)
+    assert signed is not None and storage.exists(signed.file.name)
+    assert not storage.exists(stray)
+    assert storage.listdir(folder)[1] == [Path(signed.file.name).name]
+    # a second call finds the signature and leaves it alone
+    assert sign_approved(str(asset.pk), review.pk).pk == signed.pk
+    assert storage.exists(signed.file.name)
+
+
+def test_two_signings_of_the_same_bytes_never_share_a_file_name():
+    """Text keeps its bytes when signed (the manifest is a sidecar): names include the
+    manifest label, so on storage that overwrites a losing twin cannot delete the winner's."""
+    rows = [SignedAsset(project_id=1, source_sha256="ab" * 32, signed_sha256="cd" * 32,
+                        manifest_label=manifest.new_label()) for _ in range(2)]
+    names = {signed_upload_to(row, "signed.txt") for row in rows}
+    assert len(names) == 2
+    assert all(n.startswith(signed_folder(1, "ab" * 32) + "/") for n in names)
