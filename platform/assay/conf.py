@@ -160,13 +160,13 @@ SETTINGS: tuple[Setting, ...] = (
             "memory cache (the embedded mode)."),
     Setting("ASSAY_THROTTLE_USER", "600/min",
             "REST calls allowed per API token or signed-in user (N/second, N/min, N/hour, "
-            "N/day; empty: no limit). Past it: 429 with Retry-After."),
+            "N/day; off: no limit). Past it: 429 with Retry-After."),
     Setting("ASSAY_THROTTLE_ANON", "60/min",
             "REST calls allowed per client address without valid credentials, refused "
-            "tokens included."),
+            "tokens included (off: no limit)."),
     Setting("ASSAY_THROTTLE_EXPENSIVE", "30/min",
             "Expensive REST writes (generation submit, verify upload) allowed per token, "
-            "user or anonymous address, on top of ASSAY_THROTTLE_USER."),
+            "user or anonymous address, on top of ASSAY_THROTTLE_USER (off: no limit)."),
     Setting("ASSAY_NUM_PROXIES", "0",
             "Trusted proxies in front of the web process that append to X-Forwarded-For; "
             "the client address for rate limits and the sign-in lockout is taken from "

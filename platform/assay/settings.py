@@ -199,14 +199,15 @@ if WHITENOISE_USE_FINDERS:
 
 
 def _throttle_rate(name: str) -> str | None:
-    """A rate such as 600/min, checked at start-up (empty: no limit)."""
+    """A rate such as 600/min, checked at start-up (``off``: no limit; an empty value
+    means the default, like every setting)."""
     value = env(name).strip()
-    if not value:
+    if value.lower() == "off":
         return None
     if not re.fullmatch(r"[0-9]{1,9}/(s|sec|second|m|min|minute|h|hour|d|day)", value) or (
             int(value.split("/")[0]) < 1):
         raise ValueError(f"{name}={value!r} is not a rate; write N/second, N/min, N/hour or "
-                         "N/day with N at least 1, or leave it empty for no limit")
+                         "N/day with N at least 1, or off for no limit")
     return value
 
 

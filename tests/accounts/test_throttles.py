@@ -98,6 +98,24 @@ def test_settings_refuse_an_unknown_cache_url():
     assert done.returncode != 0 and "ASSAY_CACHE_URL='memcached://cache:11211'" in done.stderr
 
 
+@pytest.mark.parametrize("value, expected", [("off", "None"), ("", "'600/min'"),
+                                             ("90/hour", "'90/hour'")])
+def test_a_rate_can_be_turned_off_and_empty_means_the_default(value, expected):
+    env = {**os.environ, "ASSAY_THROTTLE_USER": value}
+    done = subprocess.run([sys.executable, "-c", "import assay.settings as s; "
+                           "print(repr(s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES']['user']))"],
+                          env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == expected
+
+
+def test_a_rate_that_is_not_one_names_the_setting():
+    env = {**os.environ, "ASSAY_THROTTLE_ANON": "lots"}
+    done = subprocess.run([sys.executable, "-c", "import assay.settings"], env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and "ASSAY_THROTTLE_ANON='lots'" in done.stderr
+
+
 def test_the_suite_runs_with_rates_no_test_reaches():
     for scope in ("user", "anon", "expensive"):
         allowed, _ = throttles.parse_rate(api_settings.DEFAULT_THROTTLE_RATES[scope])
