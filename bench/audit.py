@@ -34,6 +34,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "platform"))
 sys.path.insert(0, str(REPO))
 
+from tests.fixtures.databases import fresh_database  # noqa: E402
+
 BENCH_DB = "assay_bench_audit"
 ACTIONS = ("studio.generation.submitted", "studio.generation.started",
            "studio.generation.succeeded", "studio.prompt_version.created",
@@ -55,15 +57,6 @@ def _env() -> dict[str, str]:
         "ALLOWED_HOSTS": "testserver",  # the in-process API client's host name
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def _sql(statement: str, params: list[object] | None = None) -> list[tuple]:
@@ -263,7 +256,7 @@ def main() -> None:
 
     env = _env()
     os.environ.update(env)
-    _recreate_database(env["DATABASE_URL"])
+    fresh_database(env["DATABASE_URL"], BENCH_DB)
     import django
 
     django.setup()

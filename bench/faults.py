@@ -52,6 +52,9 @@ from urllib.parse import urlparse
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the shared scenarios live in tests/fixtures
+
+from tests.fixtures.databases import fresh_database  # noqa: E402
+
 FAULTS_DB = "assay_faults"
 VAR = REPO / "var" / "faults"
 
@@ -81,15 +84,6 @@ def _settings_env() -> dict[str, str]:
     }
 
 
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {FAULTS_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {FAULTS_DB}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sigkill", type=int, default=20, help="SIGKILL trials.")
@@ -115,7 +109,7 @@ def main() -> int:
     if VAR.exists():
         shutil.rmtree(VAR)
     (VAR / "media").mkdir(parents=True)
-    _recreate_database(env["DATABASE_URL"])
+    fresh_database(env["DATABASE_URL"], FAULTS_DB)
     import django
 
     django.setup()

@@ -28,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "platform"))
 sys.path.insert(0, str(REPO))
 
+from tests.fixtures.databases import fresh_database  # noqa: E402
+
 THREADS = "2"
 BENCH_DB = "assay_bench"
 
@@ -58,15 +60,6 @@ def _env() -> dict[str, str]:
         "HF_HUB_OFFLINE": "1",
         "PYTHONUNBUFFERED": "1",
     }
-
-
-def _recreate_database(url: str) -> None:
-    import psycopg
-
-    admin = urlparse(url)._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {BENCH_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {BENCH_DB}")
 
 
 def _build_bench_text_model(models_dir: Path, shape: dict[str, int]) -> Path:
@@ -299,7 +292,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(int(THREADS))
-    _recreate_database(env["DATABASE_URL"])
+    fresh_database(env["DATABASE_URL"], BENCH_DB)
     import django
 
     django.setup()

@@ -35,6 +35,7 @@ from urllib.parse import urlparse
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # the shared gunicorn launcher lives with the test fixtures
 
+from tests.fixtures.databases import fresh_database  # noqa: E402
 from tests.fixtures.servers import Gunicorn  # noqa: E402
 
 LOAD_DB = "assay_load"
@@ -86,13 +87,9 @@ def _manage(env: dict[str, str], *args: str) -> str:
     return done.stdout
 
 
-def _prepare(admin_url: str, env: dict[str, str]) -> str:
+def _prepare(env: dict[str, str]) -> str:
     """A fresh database with the demo data, and a write token for the demo creator."""
-    import psycopg
-
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {LOAD_DB} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {LOAD_DB}")
+    fresh_database(env["DATABASE_URL"], LOAD_DB)
     _manage(env, "migrate", "--noinput")
     _manage(env, "bootstrap_demo")
     return _manage(env, "issue_token", "creator", "--name", "load", "--days", "1").strip()
@@ -212,7 +209,7 @@ def main() -> int:
     env = _env(database_url, broker)
     env.update({"ASSAY_WEB_WORKERS": str(args.workers), "ASSAY_WEB_THREADS": str(args.threads),
                 "ASSAY_WEB_ACCESS_LOG": "false"})
-    token = _prepare(admin_url, env)
+    token = _prepare(env)
 
     configs = [
         (f"pool on (max {args.pool}/worker)",

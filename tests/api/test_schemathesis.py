@@ -18,12 +18,12 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlparse, urlunparse
+from urllib.parse import urlparse
 
-import psycopg
 import pytest
 
 from tests.conftest import skip_or_fail
+from tests.fixtures.databases import fresh_database
 from tests.fixtures.servers import Gunicorn
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,12 +39,8 @@ pytestmark = [pytest.mark.schemathesis, pytest.mark.timeout(SECONDS + 240)]
 def _database_url() -> str:
     """A database of its own next to the suite's, made empty."""
     base = urlparse(os.environ["DATABASE_URL"])
-    name = (base.path.lstrip("/") or "assay") + "_schemathesis"
-    admin = urlunparse(base._replace(path="/postgres", query=""))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return urlunparse(base._replace(path=f"/{name}"))
+    return fresh_database(os.environ["DATABASE_URL"],
+                          (base.path.lstrip("/") or "assay") + "_schemathesis")
 
 
 def _env(tmp_path: Path, database_url: str) -> dict[str, str]:
