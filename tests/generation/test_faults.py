@@ -271,5 +271,6 @@ def test_a_generated_text_past_the_text_limit_fails_in_words(users, template, se
                                 variables={"product": "a kettle with a long name"})
         assert run_job(str(job.pk), worker="w") == "failed"
     job.refresh_from_db()
-    assert "ASSAY_MAX_TEXT_CHARS" in job.error and job.attempts == 1
+    assert job.error.startswith("Could not store the output: the text is ")
+    assert "at most 10 can be kept" in job.error and job.attempts == 1
     assert not Asset.objects.filter(job=job).exists()

@@ -58,8 +58,9 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
     limit = settings.ASSAY_MAX_TEXT_CHARS
     for output in outputs:
         if output.data is None and len(output.text or "") > limit:
-            raise StorageFailed(f"the text is {len(output.text or ''):,} characters long; "
-                                f"texts are kept up to {limit:,} (ASSAY_MAX_TEXT_CHARS)")
+            # The creator reads this; the operator finds the limit in ASSAY_MAX_TEXT_CHARS.
+            raise StorageFailed(f"the text is {len(output.text or ''):,} characters long, "
+                                f"and at most {limit:,} can be kept")
     for index, output in enumerate(outputs):
         content = output.content_bytes()
         digest = hashlib.sha256(content).hexdigest()
