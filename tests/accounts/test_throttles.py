@@ -29,6 +29,7 @@ from rest_framework.views import APIView
 from assay.accounts import throttles
 from assay.accounts.services import create_token
 from assay.audit.models import AuditEvent
+from assay.portal.templatetags.portal_words import duration_words
 
 pytestmark = pytest.mark.django_db
 
@@ -302,7 +303,7 @@ def test_portal_sign_in_locks_after_the_limit_and_audits_the_lockout_once(
     assert sign_in(client, url, "cara", "nope").status_code == 200
     locked = sign_in(client, url, "cara", "nope")
     assert locked.status_code == 429 and "Sign-in locked" in locked.content.decode()
-    assert "try again in" in locked.content.decode().lower()
+    assert "try again in 15 minutes" in locked.content.decode().lower()
     right = sign_in(client, url, "cara", "pw")
     assert right.status_code == 429 and "_auth_user_id" not in client.session
     assert sign_in(client, url, "cara", "nope").status_code == 429
@@ -355,3 +356,10 @@ def test_force_login_is_untouched_by_the_lockout(client, users, lockout):
         sign_in(client, reverse("portal:login"), "cara", "nope")
     client.force_login(users["creator"])
     assert client.get(reverse("portal:home")).status_code == 200
+
+
+@pytest.mark.parametrize("minutes, words", [(15, "15 minutes"), (1, "1 minute"),
+                                            (60, "1 hour"), (90, "1 hour 30 minutes"),
+                                            (0.2, "1 minute"), (121, "2 hours 1 minute")])
+def test_the_lockout_wait_reads_in_words(minutes, words):
+    assert duration_words(timedelta(minutes=minutes)) == words
