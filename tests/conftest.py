@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -167,3 +169,27 @@ def generate_checked(user: User, project: Project, capture: Any, product: str = 
     asset = Asset.objects.get(job=job)
     run_checks(str(asset.pk))
     return asset
+
+
+def race(tries: int, call: Callable[[], Any]) -> list[Any]:
+    """Run ``call`` in ``tries`` threads released together by a barrier; their outcomes
+    (an exception as its repr, so the caller's assertion shows it). Each thread closes its
+    own database connection."""
+    barrier = threading.Barrier(tries)
+    outcomes: list[Any] = []
+
+    def one() -> None:
+        try:
+            barrier.wait()
+            outcomes.append(call())
+        except Exception as exc:
+            outcomes.append(repr(exc))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=one) for _ in range(tries)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return outcomes

@@ -3,7 +3,6 @@ immediate effect, who may see and revoke which token, and the audit events."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from io import StringIO
 from typing import Any
@@ -21,6 +20,7 @@ from assay.accounts.services import create_token, revoke_token
 from assay.audit.models import AuditEvent
 from assay.audit.testing import every_change_audited
 from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
+from tests.conftest import race
 
 pytestmark = pytest.mark.django_db
 
@@ -101,24 +101,15 @@ def test_revoke_is_scoped_audited_and_refused_twice(users):
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_revocations_write_one_event(users, require_postgres):
     token, _ = create_token(users["creator"], name="ci", scope="write")
-    barrier = threading.Barrier(4)
-    outcomes: list[str] = []
 
-    def revoke() -> None:
-        barrier.wait()
+    def revoke() -> str:
         try:
             revoke_token(token.pk, by=users["creator"])
-            outcomes.append("revoked")
         except Conflict:
-            outcomes.append("conflict")
-        finally:
-            connection.close()
+            return "conflict"
+        return "revoked"
 
-    threads = [threading.Thread(target=revoke) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race(4, revoke)
     assert sorted(outcomes) == ["conflict"] * 3 + ["revoked"]
     assert len(events("accounts.token.revoked")) == 1
 

@@ -4,7 +4,6 @@ the fault lives between processes."""
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -23,7 +22,7 @@ from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from tests.conftest import IN_CI, redis_url
+from tests.conftest import IN_CI, race, redis_url
 from tests.fixtures.workers import Worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
@@ -205,28 +204,6 @@ def test_an_output_the_database_refuses_fails_the_job_once_in_words(
 
 
 # --- concurrent cancels ------------------------------------------------------------------
-
-
-def race(tries: int, call: Callable[[], int]) -> list[Any]:
-    """Run ``call`` in ``tries`` threads released at once; their outcomes."""
-    barrier = threading.Barrier(tries)
-    outcomes: list[Any] = []
-
-    def one() -> None:
-        try:
-            barrier.wait()
-            outcomes.append(call())
-        except Exception as exc:  # surfaced by the caller's assertion
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=one) for _ in range(tries)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return outcomes
 
 
 def cancel_over_rest(user: Any, job: GenerationJob) -> Callable[[], int]:

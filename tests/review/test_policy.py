@@ -9,12 +9,10 @@ broker is the real Redis under CI, and the tasks it received are run as the work
 from __future__ import annotations
 
 import ast
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
@@ -32,7 +30,7 @@ from governance.review.choices import MAX_COMMENT_CHARS, MAX_STAGES
 from governance.review.models import Comment, Decision, Review
 from governance.review.policy import Decide
 from tests.conftest import generate_checked as generate
-from tests.conftest import make_user
+from tests.conftest import make_user, race
 
 pytestmark = pytest.mark.django_db
 
@@ -366,24 +364,14 @@ def test_concurrent_submissions_give_one_review_and_409s(require_postgres, users
     asset = Asset.objects.get(job=job)
     run_checks(str(asset.pk))
     assert not Review.objects.exists()
-    barrier = threading.Barrier(4)
-    answers: list[tuple[int, str]] = []
+    clients = iter([api(users["creator"]) for _ in range(4)])
 
-    def submit() -> None:
-        try:
-            client = api(users["creator"])
-            barrier.wait()
-            response = client.post(f"/api/v1/assets/{asset.pk}/submit-review/", {},
-                                   format="json")
-            answers.append((response.status_code, response.json().get("detail", "")))
-        finally:
-            connection.close()
+    def submit() -> tuple[int, str]:
+        response = next(clients).post(f"/api/v1/assets/{asset.pk}/submit-review/", {},
+                                      format="json")
+        return response.status_code, response.json().get("detail", "")
 
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    answers = race(4, submit)
     assert sorted(code for code, _ in answers) == [201, 409, 409, 409]
     assert all("already in review" in words for code, words in answers if code == 409)
     assert Review.objects.filter(asset=asset).count() == 1

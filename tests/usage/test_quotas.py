@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import connection
 from rest_framework.test import APIClient
 
 from assay.audit.models import AuditEvent
@@ -17,7 +15,7 @@ from assay.generation.models import GenerationJob
 from governance.usage.models import Quota, UsageRecord
 from governance.usage.quotas import month_window
 from governance.usage.services import set_quota
-from tests.conftest import make_template
+from tests.conftest import make_template, race
 from tests.usage import make_job, make_record
 
 pytestmark = pytest.mark.django_db
@@ -371,26 +369,15 @@ def test_concurrent_submissions_cannot_overshoot_a_quota(require_postgres, users
     monkeypatch.setattr(jobs, "send_job", lambda job_id: True)  # no broker in this test
     limit, tries = 3, 8
     set_quota(users["owner"], "project", project, "jobs", limit)
-    barrier = threading.Barrier(tries)
-    outcomes: list[str] = []
 
-    def one() -> None:
+    def one() -> str:
         try:
-            barrier.wait()
             jobs.submit_generation(users["creator"], project="launch", template="blurb",
                                    variables={"product": "Kite"})
-            outcomes.append("queued")
         except QuotaExceeded:
-            outcomes.append("refused")
-        except Exception as exc:  # surfaced by the assertion below
-            outcomes.append(repr(exc))
-        finally:
-            connection.close()
+            return "refused"
+        return "queued"
 
-    threads = [threading.Thread(target=one) for _ in range(tries)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
+    outcomes = race(tries, one)
     assert sorted(outcomes) == ["queued"] * limit + ["refused"] * (tries - limit)
     assert GenerationJob.objects.count() == limit
