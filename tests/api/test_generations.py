@@ -199,5 +199,6 @@ def test_generators_endpoint_lists_schemas(users):
     dummy = next(g for g in body if g["id"] == "dummy-echo")
     steps = next(p for p in dummy["parameters"] if p["name"] == "steps")
     assert steps == {"name": "steps", "type": "int", "help": "Progress steps.", "default": 1,
-                     "minimum": 1, "maximum": 1000}
+                     "minimum": 1, "maximum": 1000,
+                     "label": "Steps", "plain": False}
     assert any(p["name"] == "seed" for p in dummy["parameters"])

@@ -198,6 +198,9 @@ class ParamSerializer(serializers.Serializer):
     max_length = serializers.IntegerField(required=False)
     choices = serializers.ListField(child=serializers.JSONField(), required=False)
     only_with_inputs = serializers.BooleanField(required=False)
+    label = serializers.CharField(help_text="What people call it (the portal's label).")
+    plain = serializers.BooleanField(
+        help_text="An everyday control shown first; others are advanced settings.")
 
 
 class GeneratorSerializer(serializers.Serializer):

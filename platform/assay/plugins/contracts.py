@@ -43,6 +43,12 @@ class Param:
     #: Applies only to jobs with inputs (e.g. an image-to-image init image); left out of
     #: the provenance record of a job without them, where it did nothing.
     only_with_inputs: bool = False
+    #: What people call it, e.g. "Length" for ``max_new_tokens``: the portal shows this and
+    #: ``help``, never the raw name (which stays behind the advanced fold's details).
+    label: str = ""
+    #: One of the everyday controls (length, creativity, number of variants) that the
+    #: portal shows first; every other parameter is folded under "Advanced settings".
+    plain: bool = False
 
     def validate(self, value: Any) -> tuple[Any, str | None]:
         """Return (coerced value, error message or None)."""
@@ -91,6 +97,8 @@ class Param:
             out["choices"] = list(self.choices)
         if self.only_with_inputs:
             out["only_with_inputs"] = True
+        out["label"] = self.label or self.name.replace("_", " ").capitalize()
+        out["plain"] = self.plain
         return out
 
 

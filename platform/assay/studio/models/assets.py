@@ -9,7 +9,13 @@ from django.db import models
 from assay.studio.choices import Modality
 from assay.studio.querysets import ProjectScopedQuerySet
 
-__all__ = ("Asset",)
+__all__ = ("REVISION_KEYS", "Asset")
+
+#: Metadata keys that make an asset a new *version* of its parent (a person edited it, or
+#: it was regenerated as a revision), as opposed to a new asset made from a starting image.
+REVISION_KEYS = ("edited_from", "revision_of")
+#: Versions followed at most (a guard against a cycle written by hand in the database).
+MAX_VERSIONS = 200
 
 
 def asset_upload_to(instance: Asset, filename: str) -> str:
@@ -57,6 +63,29 @@ class Asset(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} asset {self.sha256[:12]}"
+
+    @property
+    def is_revision(self) -> bool:
+        """True when this is a new version of its parent rather than a derived asset."""
+        return self.parent_id is not None and any(k in (self.metadata or {})
+                                                  for k in REVISION_KEYS)
+
+    def newest_version(self) -> Asset:
+        """The latest revision made from this asset (itself when there is none).
+
+        Superseded reviews and job pages link here, so nobody approves or downloads an old
+        version by mistake. One query per version step; version chains are short.
+        """
+        current = self
+        for _ in range(MAX_VERSIONS):
+            newer = (Asset.objects.filter(parent=current)
+                     .filter(models.Q(metadata__has_key=REVISION_KEYS[0])
+                             | models.Q(metadata__has_key=REVISION_KEYS[1]))
+                     .order_by("-created_at").first())
+            if newer is None:
+                return current
+            current = newer
+        return current
 
     def read_bytes(self) -> bytes:
         """The exact stored bytes (what the hash covers)."""
