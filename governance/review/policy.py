@@ -41,6 +41,7 @@ from assay.core.inputs import text_problem
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
 from assay.studio.services.projects import require_capability, role_in
+from governance.review import inbox
 from governance.review.brand import policy_for
 from governance.review.choices import MAX_COMMENT_CHARS, DecisionKind, ReviewStatus
 from governance.review.dispatch import queue_checks
@@ -171,7 +172,31 @@ class OpenReview:
                    actor=actor_for(self.submitted_by) if self.submitted_by else None,
                    data={"review": review.pk, "sha256": self.asset.sha256,
                          "stages": [s["name"] for s in review.stages]})
+            inbox.review_requested(review, deciders(review))
+            supersede_earlier(self.asset, actor=self.submitted_by)
         return review
+
+
+def supersede_earlier(asset: Asset, *, actor: Any = None) -> int:
+    """A new version's review opened: supersede the open review of the version it revises.
+
+    Call inside the opening transaction. Only a *version* (``Asset.is_revision``: edited
+    or regenerated as a revision) supersedes its parent's review, never an image made from
+    a starting image. An edit already superseded it when it was saved (``ReviseText``),
+    so this finds nothing then. Returns how many reviews were superseded.
+    """
+    if not asset.is_revision:
+        return 0
+    done = 0
+    for open_one in Review.objects.select_for_update().filter(
+            asset_id=asset.parent_id, status=ReviewStatus.IN_REVIEW):
+        open_one.status, open_one.finished_at = ReviewStatus.SUPERSEDED, timezone.now()
+        open_one.save(update_fields=["status", "finished_at"])
+        record("review.asset.superseded", target=open_one.asset,
+               actor=actor_for(actor) if actor else None,
+               data={"review": open_one.pk, "new_asset": str(asset.pk)})
+        done += 1
+    return done
 
 
 class SubmitForReview(OpenReview):
@@ -292,6 +317,7 @@ class Decide:
                              else ReviewStatus.CHANGES_REQUESTED)
             review.finished_at = now
             review.save(update_fields=["status", "finished_at"])
+            inbox.review_decided(review, self.decision, actor=self.user, note=self.comment)
             transaction.on_commit(partial(_tell_creator, review, self.decision, self.comment))
             return
         stage = review.current_stage or {}
@@ -307,23 +333,30 @@ class Decide:
             record("review.stage.advanced", target=review.asset, actor=actor, data={
                 "review": review.pk, "passed": stage["name"],
                 "next": review.stages[review.stage_index]["name"]})
+            inbox.review_requested(review, deciders(review))
             return
         review.status, review.finished_at = ReviewStatus.APPROVED, now
         review.save(update_fields=["status", "finished_at"])
         record("review.asset.approved", target=review.asset, actor=actor,
                data={"review": review.pk, "sha256": review.content_sha256})
+        inbox.review_decided(review, self.decision, actor=self.user, note=self.comment)
         # The one approval event, once committed, with this approval's correlation id.
         transaction.on_commit(partial(announce_approval, review, correlation_id=correlation_id))
+        transaction.on_commit(partial(_tell_creator, review, self.decision, self.comment))
 
 
 def _tell_creator(review: Review, decision: str, comment: str) -> None:
     creator = review.generated_by or review.submitted_by
     if creator is None or not creator.email:
         return
-    verb = "rejected" if decision == DecisionKind.REJECT else "sent back for changes"
+    verb = {DecisionKind.REJECT: "rejected", DecisionKind.APPROVE: "approved"}.get(
+        decision, "sent back for changes")
+    reason = (f"Reason: {comment}\n" if comment.strip()
+              else "It will be signed with its Content Credentials.\n"
+              if decision == DecisionKind.APPROVE else "")
     send_mail(f"[Assay] Your asset was {verb}",
               f"Your {review.asset.kind} asset in {review.project.name} was {verb}.\n\n"
-              f"Reason: {comment}\n", None, [creator.email], fail_silently=True)
+              f"{reason}", None, [creator.email], fail_silently=True)
 
 
 # -- commenting ----------------------------------------------------------------------------

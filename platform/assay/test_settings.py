@@ -17,6 +17,9 @@ os.environ.setdefault("ASSAY_DB_POOL_MAX_SIZE", "0")
 # and must not throttle each other; tests/accounts/test_throttles.py lowers them itself.
 for _scope in ("USER", "ANON", "EXPENSIVE"):
     os.environ.setdefault(f"ASSAY_THROTTLE_{_scope}", "1000000/min")
+# The tiny demo text model keeps the suite fast; SmolLM2 has its own service test
+# (tests/generation/test_instruct_model.py), which converts it once into var/test-cache.
+os.environ.setdefault("ASSAY_TEXT_DEMO_MODEL", "tiny")
 os.environ.setdefault("ASSAY_MODELS_DIR", str(__import__("pathlib").Path(__file__)
                                               .resolve().parents[2] / "var" / "test-models"))
 

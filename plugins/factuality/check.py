@@ -16,6 +16,9 @@ from plugins.factuality.verdicts import ClaimVerdict, assess
 NO_FACTS = ("This project has no approved facts yet, so claims were not checked; an "
             "owner can add them to the brand kit.")
 NO_CLAIMS = "No check-worthy claims found."
+#: Each claim's own status, carried in its evidence: the check as a whole fails or warns
+#: when any claim does, but a supported claim beside it still passes.
+CLAIM_STATUS = {"supported": "pass", "contradicted": "fail", "unsupported": "warn"}
 
 
 class FactualityCheck(Check):
@@ -74,13 +77,15 @@ class FactualityCheck(Check):
 
 
 def _evidence(v: ClaimVerdict) -> Evidence:
-    """The verdict in plain words at the sentence's span; the fact only when it is the basis."""
+    """The verdict in plain words at the claim's span, with the claim's own status (so a
+    supported claim shows as passing); the fact only when it is the basis."""
     message = f"{v.verdict.capitalize()}: {v.reason}"
     if v.fact_is_basis and v.source:
         message += f" (source: {v.source})"
     basis = v.fact_is_basis
     return Evidence(message, span=v.span, data={
-        "claim": v.sentence, "verdict": v.verdict, "reason": v.reason, "kinds": list(v.kinds),
+        "claim": v.sentence, "verdict": v.verdict, "status": CLAIM_STATUS[v.verdict],
+        "reason": v.reason, "kinds": list(v.kinds),
         "fact_id": v.fact_id if basis else None, "fact": v.fact if basis else None,
         "source": v.source if basis else None, "similarity": v.similarity,
         "closest_fact_id": v.fact_id})

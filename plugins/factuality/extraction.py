@@ -19,7 +19,12 @@ from plugins.factuality.comparisons import (
 )
 from plugins.factuality.names import find_names, is_heading
 from plugins.factuality.quantities import Quantity, find_quantities
-from plugins.factuality.sentences import Sentence, split_sentences
+from plugins.factuality.sentences import (
+    Sentence,
+    borrows_subject,
+    independent_clauses,
+    split_sentences,
+)
 
 QUESTION_WORDS = frozenset({"why", "how", "what", "who", "when", "where", "which"})
 SUBJECT_VERBS = frozenset("""
@@ -42,6 +47,9 @@ class Claim:
     superlatives: list[Superlative] = field(default_factory=list)
     comparatives: list[Comparative] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
+    #: The whole sentence, when this claim is one clause of it that borrows its subject
+    #: ("it costs $10"): the embedding also compares the sentence, which names the subject.
+    context: str = ""
 
     @property
     def span(self) -> tuple[int, int]:
@@ -71,7 +79,12 @@ def parse_sentence(sentence: Sentence, known_names: Iterable[str] = ()) -> Claim
 
 
 def extract_claims(text: str, known_names: Iterable[str] = ()) -> list[Claim]:
-    """Check-worthy claims in ``text``, one per sentence that holds something checkable.
+    """Check-worthy claims in ``text``: one per sentence that holds something checkable,
+    or one per clause when two or more clauses of a compound sentence each do.
+
+    "The battery lasts 24 hours and it costs $10." is two claims, each with its own span,
+    because one may be true and the other false: judged as one sentence, the right figure
+    in one clause would hide the wrong one in the other from the reviewer.
 
     A sentence whose only checkable part is a name counts when the name is the subject
     of a verb, and never when it is a question, a heading or a call to action ("Meet
@@ -80,13 +93,30 @@ def extract_claims(text: str, known_names: Iterable[str] = ()) -> list[Claim]:
     known = list(known_names)
     claims = []
     for sentence in split_sentences(text):
+        parts = [(clause, parse_sentence(clause, known))
+                 for clause in independent_clauses(sentence)]
+        worthy = [(clause, claim) for clause, claim in parts
+                  if _check_worthy(clause, claim, known)]
+        if len(worthy) >= 2:
+            names = list(dict.fromkeys(n for _, claim in parts for n in claim.names))
+            for clause, claim in worthy:
+                if borrows_subject(clause.text):
+                    claim.context = sentence.text
+                    claim.names = claim.names or names
+                claims.append(claim)
+            continue
         claim = parse_sentence(sentence, known)
-        if claim.quantities or claim.superlatives or claim.comparatives:
-            claims.append(claim)
-        elif claim.names and not _states_nothing(sentence.text) and _says_something_about(
-                sentence, find_names(sentence.text, known, sentence.start)):
+        if _check_worthy(sentence, claim, known):
             claims.append(claim)
     return claims
+
+
+def _check_worthy(sentence: Sentence, claim: Claim, known: Sequence[str]) -> bool:
+    """A figure, superlative or comparison; or a named product that says something."""
+    if claim.quantities or claim.superlatives or claim.comparatives:
+        return True
+    return bool(claim.names) and not _states_nothing(sentence.text) and _says_something_about(
+        sentence, find_names(sentence.text, known, sentence.start))
 
 
 def _states_nothing(sentence: str) -> bool:

@@ -1,7 +1,7 @@
 """Sentences and clauses, each kept with its offsets into the original text.
 
-The reviewer sees verdicts highlighted in place, so every sentence keeps its ``[start,
-end)`` span in the ORIGINAL text.
+The reviewer sees verdicts highlighted in place, so every sentence (and every independent
+clause of a compound sentence) keeps its ``[start, end)`` span in the ORIGINAL text.
 """
 
 from __future__ import annotations
@@ -95,3 +95,76 @@ def clauses(sentence: str) -> list[str]:
     parts = [p.strip() for p in CLAUSE_BREAK_RE.split(sentence)]
     parts = [p for p in parts if len(p.split()) >= 3]
     return parts if len(parts) > 1 else []
+
+
+#: "and", "but" … joining two clauses ("…, and it costs $10"), with or without a comma.
+COORDINATOR_RE = re.compile(r"(?:\s*,\s*|\s+)(?:and|but|while|whereas|plus|so)\s+")
+#: A clause whose subject is one of these borrows its subject from the clause before.
+PRONOUN_SUBJECTS = frozenset({"it", "they", "we", "you", "he", "she", "there"})
+DETERMINERS = frozenset({"the", "our", "your", "its", "their", "every", "each", "this",
+                         "that", "these", "those", "all"})
+AUXILIARIES = frozenset("""
+is are was were has have had can could will would does did may might must shall should
+""".split())
+
+
+def _is_verb(word: str) -> bool:
+    """A crude finite-verb test ("costs", "lasts", "launched", "is"); nouns slip through,
+    which only makes a split more likely when the words after also hold a figure."""
+    w = word.strip(",;:.!?\"'“”‘’()")
+    if w.lower() in AUXILIARIES:
+        return True
+    return w.isalpha() and w.islower() and len(w) > 2 and (
+        w.endswith("ed") or (w.endswith("s") and not w.endswith(("ss", "us", "is"))))
+
+
+def starts_clause(rest: str) -> bool:
+    """Whether ``rest`` (what follows "and"/"but") opens a clause of its own, with a
+    subject and a verb: "it costs $10", "the plan costs $10", "Nimbus Vault keeps …".
+
+    "… and syncs across 5 devices" (no subject) or "… and 75 other apps" (a list) do not:
+    they go on with the clause before.
+    """
+    words = rest.split()
+    if len(words) < 2:
+        return False
+    first = words[0].lower()
+    if first in PRONOUN_SUBJECTS:
+        return words[1].isalpha()
+    if first in DETERMINERS:
+        begin = 2
+    elif words[0][:1].isupper():
+        begin = 1
+    else:
+        return False
+    return any(_is_verb(w) for w in words[begin:begin + 3])
+
+
+def borrows_subject(clause: str) -> bool:
+    """Whether the clause starts with a pronoun ("it costs $10"): its subject is elsewhere."""
+    first = clause.split(maxsplit=1)[0].lower() if clause.split() else ""
+    return first in PRONOUN_SUBJECTS
+
+
+def independent_clauses(sentence: Sentence) -> list[Sentence]:
+    """The independent clauses of a compound sentence, with offsets into the ORIGINAL text;
+    an empty list when the sentence is one clause.
+
+    "The battery lasts 24 hours and it costs $10." → "The battery lasts 24 hours" and "it
+    costs $10.". Only coordinators followed by a subject and a verb split, so lists ("Slack,
+    Teams and 75 other apps") and shared subjects ("keeps 90 days … and syncs across 5
+    devices") stay whole.
+    """
+    text = sentence.text
+    bounds: list[tuple[int, int]] = []
+    start = 0
+    for m in COORDINATOR_RE.finditer(text):
+        left, rest = text[start:m.start()], text[m.end():]
+        if (len(left.split()) >= 3 and len(rest.split()) >= 3 and starts_clause(rest)
+                and any(_is_verb(w) for w in left.split()[1:])):
+            bounds.append((start, m.start()))
+            start = m.end()
+    if not bounds:
+        return []
+    bounds.append((start, len(text)))
+    return [Sentence(text[a:b], sentence.start + a, sentence.start + b) for a, b in bounds]

@@ -106,7 +106,8 @@ def assess(text: str, facts: Sequence[Fact], *, today: date,
         owners: list[int] = []
         texts: list[str] = []
         for n, claim in enumerate(claims):
-            for part in [claim.sentence, *clauses(claim.sentence)]:
+            context = [claim.context] if claim.context else []
+            for part in [claim.sentence, *clauses(claim.sentence), *context]:
                 owners.append(n)
                 texts.append(part)
         embed = embedder or default_embedder()

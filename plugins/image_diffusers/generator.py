@@ -93,6 +93,7 @@ class DiffusersImageGenerator(Generator):
             64,
             minimum=64,
             maximum=1024,
+            label="Width",
             help="Image width in pixels, a multiple of 8.",
         ),
         Param(
@@ -101,22 +102,35 @@ class DiffusersImageGenerator(Generator):
             64,
             minimum=64,
             maximum=1024,
+            label="Height",
             help="Image height in pixels, a multiple of 8.",
         ),
-        Param("steps", int, 4, minimum=1, maximum=100, help="Denoising steps."),
+        Param(
+            "steps",
+            int,
+            4,
+            minimum=1,
+            maximum=100,
+            label="Refinement steps",
+            help="How many passes the model makes over the image; more is slower and "
+                 "usually cleaner.",
+        ),
         Param(
             "guidance",
             float,
             5.0,
             minimum=0.0,
             maximum=30.0,
-            help="How strongly the image follows the prompt; 1 or less turns guidance off.",
+            label="Follow the prompt",
+            help="How closely the image sticks to the prompt; 1 or less lets the model "
+                 "roam freely.",
         ),
         Param(
             "negative_prompt",
             str,
             "",
             max_length=1000,
+            label="Leave out",
             help="What the image should not show.",
         ),
         Param(
@@ -125,10 +139,21 @@ class DiffusersImageGenerator(Generator):
             0.6,
             minimum=0.05,
             maximum=1.0,
-            help="Image-to-image only: how much of the parent image is repainted (1: all).",
+            label="How much to change",
+            help="Only when starting from an image: how much of it is repainted "
+                 "(1 repaints all of it).",
             only_with_inputs=True,
         ),
-        Param("num_images", int, 1, minimum=1, maximum=4, help="Images per job."),
+        Param(
+            "num_images",
+            int,
+            1,
+            minimum=1,
+            maximum=4,
+            label="Number of variants",
+            plain=True,
+            help="How many different images to make at once, to compare side by side.",
+        ),
     )
     #: Run the UNet one image at a time inside the batched call, so batching never
     #: changes a single byte of an image (see the module docstring).

@@ -14,6 +14,7 @@ from plugins.quality_checks.image import (
     MinimumResolutionCheck,
     NearDuplicateCheck,
 )
+from plugins.quality_checks.noise import StructurelessNoiseCheck
 from plugins.quality_checks.personal_data import PersonalDataCheck
 from plugins.quality_checks.profanity import ProfanityCheck
 from plugins.quality_checks.readability import LengthReadabilityCheck
@@ -29,6 +30,7 @@ CHECKS: tuple[type[Check], ...] = (
     ProfanityCheck,
     MinimumResolutionCheck,
     BlankImageCheck,
+    StructurelessNoiseCheck,
     NearDuplicateCheck,
 )
 

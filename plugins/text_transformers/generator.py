@@ -3,8 +3,9 @@
 The token loop is written here instead of calling ``model.generate`` because the platform
 promises that a job's seed reproduces its text whether the job ran alone or batched with
 others. ``generate()`` only offers the process-wide RNG, which batch neighbours consume;
-here every request draws from its own ``torch.Generator``, and every row has its own
-sampling parameters, stop strings, progress and cancellation.
+here every row (one variant of one request: ``num_variants`` rows per request, variant k
+seeded with the job's seed + k) draws from its own ``torch.Generator`` and has its own
+sampling parameters and stop strings; progress and cancellation are per request.
 
 torch and transformers are imported lazily: the web process registers this plugin to list
 and validate its parameters and should not pay for (or need) the model stack.
@@ -13,6 +14,7 @@ and validate its parameters and should not pay for (or need) the model stack.
 from __future__ import annotations
 
 import inspect
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +27,7 @@ from assay import (
     Param,
     Progress,
     RequestResult,
+    read_stamp,
     resolve_source,
 )
 
@@ -34,14 +37,39 @@ if TYPE_CHECKING:
 TEXT_MEDIA_TYPE = "text/plain; charset=utf-8"
 DEMO_FOLDER = "demo-text"
 DEMO_NAME = "assay-demo-text"  # equal to demo_model.DEMO_NAME; kept here to avoid the import
+INSTRUCT_FOLDER = "instruct-text"
+INSTRUCT_NAME = "smollm2-135m-instruct"  # equal to instruct_model.INSTRUCT_NAME
+#: Which demo model is the default: "instruct" (SmolLM2, real copy) or "tiny" (the model
+#: trained in seconds, for fast tests). Declared in assay.conf and the README.
+DEMO_MODEL_SETTING = "ASSAY_TEXT_DEMO_MODEL"
+DEMO_MODEL_CHOICES = ("instruct", "tiny")
 STOP_SEPARATOR = "|"
+MAX_VARIANTS = 4
+
+
+def demo_model_choice() -> str:
+    """The ``ASSAY_TEXT_DEMO_MODEL`` setting: ``instruct`` (the default) or ``tiny``.
+
+    Read from the environment here because a plugin imports only the ``assay`` facade,
+    not Django settings; the setting is declared (and documented) in ``assay.conf`` like
+    every other, and the test settings set it to ``tiny``.
+
+    Raises:
+        ValueError: any other value, naming the variable.
+    """
+    value = (os.environ.get(DEMO_MODEL_SETTING) or "instruct").strip().lower()
+    if value not in DEMO_MODEL_CHOICES:
+        raise ValueError(f"{DEMO_MODEL_SETTING}={value!r} is not one of "
+                         f"{', '.join(DEMO_MODEL_CHOICES)}")
+    return value
 
 
 @dataclass
 class _Row:
-    """One request's state through the token loop."""
+    """One variant of one request through the token loop."""
 
-    index: int
+    index: int  # the request's position in the batch (progress and cancellation use it)
+    variant: int  # 0 for the first output; variant k samples with the seed plus k
     request: GenerationRequest
     prompt_ids: list[int]
     max_new_tokens: int
@@ -78,18 +106,40 @@ class TransformersTextGenerator(Generator):
     #: does not keep paying for fifteen short ones. Off only for comparison in tests.
     prune_finished_rows: ClassVar[bool] = True
     description = (
-        "Text continuation with a Hugging Face causal language model; "
-        "the default is a small demo model built offline."
+        "Marketing copy from a Hugging Face causal language model; the default is "
+        "SmolLM2-135M-Instruct, converted locally (a tiny demo model serves the tests)."
     )
     parameters = (
-        Param("max_new_tokens", int, 64, minimum=1, maximum=1024, help="Most tokens to generate."),
+        Param(
+            "max_new_tokens",
+            int,
+            64,
+            minimum=1,
+            maximum=1024,
+            label="Length",
+            plain=True,
+            help="Roughly how long the copy is, in tokens (about ¾ of a word each).",
+        ),
         Param(
             "temperature",
             float,
             0.8,
             minimum=0.0,
             maximum=2.0,
-            help="Sampling temperature; 0 picks the most likely token every time (greedy).",
+            label="Creativity",
+            plain=True,
+            help="Higher is more surprising, lower is safer; 0 always picks the most "
+                 "likely word, so the copy comes out the same every time.",
+        ),
+        Param(
+            "num_variants",
+            int,
+            1,
+            minimum=1,
+            maximum=MAX_VARIANTS,
+            label="Number of variants",
+            plain=True,
+            help="How many different versions to write at once, to compare side by side.",
         ),
         Param(
             "top_p",
@@ -97,7 +147,9 @@ class TransformersTextGenerator(Generator):
             0.9,
             minimum=0.01,
             maximum=1.0,
-            help="Nucleus sampling: keep the most likely tokens up to this total probability.",
+            label="Word choice range",
+            help="Only the most likely words that together make up this share of the "
+                 "chances are considered; 1 considers them all.",
         ),
         Param(
             "top_k",
@@ -105,7 +157,9 @@ class TransformersTextGenerator(Generator):
             50,
             minimum=0,
             maximum=1000,
-            help="Keep only the k most likely tokens; 0 turns it off.",
+            label="Candidate words",
+            help="Only this many of the most likely next words are considered; 0 means "
+                 "no limit.",
         ),
         Param(
             "repetition_penalty",
@@ -113,28 +167,52 @@ class TransformersTextGenerator(Generator):
             1.1,
             minimum=1.0,
             maximum=2.0,
-            help="Above 1 makes tokens already in the text less likely.",
+            label="Avoid repeating words",
+            help="Above 1 makes words already used less likely to come back.",
         ),
         Param(
             "stop",
             str,
             "",
             max_length=200,
-            help="Stop strings separated by '|'; the text ends before the first one found.",
+            label="Stop at",
+            help="Text that ends the copy where it first appears (left out of the copy); "
+                 "separate several with |.",
         ),
         Param(
             "system_prompt",
             str,
             "",
             max_length=4000,
-            help="Instructions put before the prompt (as the system message for chat models).",
+            label="Instructions",
+            help="Guidance the model reads before the prompt, such as tone of voice or "
+                 "who the copy is for.",
         ),
     )
 
     @classmethod
+    def demo_models(cls, models_dir: str) -> list[ModelRef]:
+        """Both demo models this plugin builds, default first.
+
+        SmolLM2-135M-Instruct (``plugins.text_transformers.instruct_model``) writes real
+        copy; the tiny model (``plugins.text_transformers.demo_model``) trains in seconds
+        and keeps the test suite fast. ``ASSAY_TEXT_DEMO_MODEL`` picks the default.
+        """
+        root = Path(models_dir)
+        tiny = ModelRef(source=str(root / DEMO_FOLDER), revision=None, name=DEMO_NAME)
+        instruct = ModelRef(source=str(root / INSTRUCT_FOLDER), revision=None,
+                            name=INSTRUCT_NAME)
+        return [instruct, tiny] if demo_model_choice() == "instruct" else [tiny, instruct]
+
+    @classmethod
     def default_model(cls, models_dir: str) -> ModelRef:
-        """The demo model, built by ``plugins.text_transformers.demo_model``."""
-        return ModelRef(source=str(Path(models_dir) / DEMO_FOLDER), revision=None, name=DEMO_NAME)
+        """The first of :meth:`demo_models` that is built; the tiny one when neither is
+        (its missing folder then says how to build it)."""
+        refs = cls.demo_models(models_dir)
+        for ref in refs:
+            if read_stamp(ref.source) is not None:
+                return ref
+        return next(ref for ref in refs if ref.name == DEMO_NAME)
 
     def __init__(self) -> None:
         super().__init__()
@@ -158,7 +236,7 @@ class TransformersTextGenerator(Generator):
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name == DEMO_NAME else "")
+                if model_ref.name in (DEMO_NAME, INSTRUCT_NAME) else "")
         resolved = resolve_source(model_ref, missing_hint=hint)
         load_from, kwargs, local = resolved.load_from, resolved.kwargs, resolved.local
         self.revision, self.licence = resolved.revision, resolved.licence
@@ -202,34 +280,42 @@ class TransformersTextGenerator(Generator):
     # -- generation ------------------------------------------------------------------------
 
     def generate(self, batch: list[GenerationRequest], progress: Progress) -> list[RequestResult]:
-        """Continue each prompt; rows sample, stop and cancel on their own."""
+        """Answer each prompt; rows sample, stop and cancel on their own.
+
+        A request with ``num_variants`` = n becomes n rows of the same batch, variant k
+        drawing from its own generator seeded ``seed + k``: each variant is the text a
+        one-variant job with that seed writes, alone or batched.
+        """
         import torch
 
         if self.model is None:
             raise RuntimeError("load() must be called before generate()")
-        results: list[RequestResult | None] = [None] * len(batch)
+        requests: list[list[_Row]] = []
         running: list[_Row] = []
         for index, request in enumerate(batch):
-            row = self._prepare(index, request)
+            rows = self._prepare(index, request)
+            requests.append(rows)
             if progress.is_cancelled(index):  # cancelled while it waited in the queue
-                row.finish_reason = "cancelled"
-                results[index] = self._result(row)
+                for row in rows:
+                    row.finish_reason = "cancelled"
             else:
-                running.append(row)
+                running.extend(rows)
 
         if running:
             with torch.inference_mode():
-                self._run(running, results, progress)
-        missing = [batch[i].job_id for i, r in enumerate(results) if r is None]
-        if missing:  # pragma: no cover - every path through _run sets a result
-            raise RuntimeError(f"no result for {missing}")
-        return [r for r in results if r is not None]
+                self._run(running, progress)
+        unfinished = [r.request.job_id for r in running if r.finish_reason is None]
+        if unfinished:  # pragma: no cover - _run returns only when every row finished
+            raise RuntimeError(f"no result for {unfinished}")
+        return [self._result(rows) for rows in requests]
 
-    def _run(
-        self, rows: list[_Row], results: list[RequestResult | None], progress: Progress
-    ) -> None:
+    def _run(self, rows: list[_Row], progress: Progress) -> None:
         """The token loop: prefill once, then one batched forward per generated token."""
         import torch
+
+        variants: dict[int, list[_Row]] = {}
+        for row in rows:
+            variants.setdefault(row.index, []).append(row)
 
         device = self.model.device
         width = max(len(r.prompt_ids) for r in rows)
@@ -256,6 +342,7 @@ class TransformersTextGenerator(Generator):
         while True:
             logits = out.logits[:, -1, :].to("cpu", torch.float64)
             tokens: list[int] = []
+            stepped: dict[int, None] = {}  # requests that sampled this step, in order
             for i, row in enumerate(batch_rows):
                 if row.finish_reason is not None:  # kept only when the cache cannot shrink
                     tokens.append(self._pad_id)
@@ -263,12 +350,14 @@ class TransformersTextGenerator(Generator):
                 token = self._sample(row, logits[i])
                 tokens.append(token)
                 self._advance(row, token)
-                done = row.finish_reason is not None
-                progress.update(row.index, 1.0 if done else len(row.generated) / row.max_new_tokens)
-                if not done and progress.is_cancelled(row.index):
-                    row.finish_reason = "cancelled"
-                if row.finish_reason is not None:
-                    results[row.index] = self._result(row)
+                stepped[row.index] = None
+            for index in stepped:  # one update (and one cancel check) per request
+                siblings = variants[index]
+                progress.update(index, _fraction_done(siblings))
+                if progress.is_cancelled(index):
+                    for row in siblings:
+                        if row.finish_reason is None:
+                            row.finish_reason = "cancelled"
 
             keep = [i for i, row in enumerate(batch_rows) if row.finish_reason is None]
             if not keep:
@@ -290,8 +379,8 @@ class TransformersTextGenerator(Generator):
             )
             cache = _cache_of(out)
 
-    def _prepare(self, index: int, request: GenerationRequest) -> _Row:
-        """Tokenize the prompt and read the row's parameters (defaults fill any gaps)."""
+    def _prepare(self, index: int, request: GenerationRequest) -> list[_Row]:
+        """Tokenize the prompt once and make one row per variant (defaults fill any gaps)."""
         import torch
 
         known = {p.name for p in self.parameters}
@@ -300,7 +389,7 @@ class TransformersTextGenerator(Generator):
         )
         if errors:  # validated at submission; a bad value here is a bug upstream
             raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
-        prompt_ids = self._encode(request.prompt, params["system_prompt"])
+        prompt_ids, templated = self._encode(request.prompt, params["system_prompt"])
         max_new = int(params["max_new_tokens"])
         truncated = 0
         if self._context is not None:
@@ -310,23 +399,32 @@ class TransformersTextGenerator(Generator):
                 truncated = len(prompt_ids) - room
                 prompt_ids = prompt_ids[truncated:]
         stops = [s for s in str(params["stop"]).split(STOP_SEPARATOR) if s]
-        rng = torch.Generator(device="cpu").manual_seed(int(request.seed))
-        return _Row(
-            index=index,
-            request=request,
-            prompt_ids=prompt_ids,
-            max_new_tokens=max_new,
-            temperature=float(params["temperature"]),
-            top_p=float(params["top_p"]),
-            top_k=int(params["top_k"]),
-            repetition_penalty=float(params["repetition_penalty"]),
-            stops=stops,
-            rng=rng,
-            truncated=truncated,
-            seen=set(prompt_ids),
-            prefix_ids=prompt_ids[-4:],
-            prefix_text=str(self.tokenizer.decode(prompt_ids[-4:], skip_special_tokens=True)),
-        )
+        prefix_text = str(self.tokenizer.decode(prompt_ids[-4:], skip_special_tokens=True))
+        return [
+            _Row(
+                index=index,
+                variant=variant,
+                request=request,
+                prompt_ids=prompt_ids,
+                max_new_tokens=max_new,
+                temperature=float(params["temperature"]),
+                top_p=float(params["top_p"]),
+                top_k=int(params["top_k"]),
+                repetition_penalty=float(params["repetition_penalty"]),
+                stops=stops,
+                rng=torch.Generator(device="cpu").manual_seed(variant_seed(request.seed, variant)),
+                truncated=truncated,
+                # A chat model's prompt is the request, not the start of the copy: the
+                # penalty then covers only the answer, or it would steer the model away
+                # from the very product name it was asked to use (measured: 2 of 8
+                # SmolLM2 variants named the product with the prompt penalised, 4 of 8
+                # without). A base model continues its prompt, which counts as written.
+                seen=set() if templated else set(prompt_ids),
+                prefix_ids=prompt_ids[-4:],
+                prefix_text=prefix_text,
+            )
+            for variant in range(int(params["num_variants"]))
+        ]
 
     def render_prompt(self, prompt: str, system_prompt: str = "") -> tuple[str, bool]:
         """The text fed to the model and whether it already holds the special tokens.
@@ -353,13 +451,14 @@ class TransformersTextGenerator(Generator):
             return str(text), True
         return (f"{system_prompt}\n\n{prompt}" if system_prompt else prompt), False
 
-    def _encode(self, prompt: str, system_prompt: str) -> list[int]:
+    def _encode(self, prompt: str, system_prompt: str) -> tuple[list[int], bool]:
+        """The prompt's token ids, and whether a chat template framed them."""
         text, templated = self.render_prompt(prompt, system_prompt)
         ids = list(self.tokenizer(text, add_special_tokens=not templated)["input_ids"])
         if not ids:  # an empty prompt on a tokenizer that adds no BOS: start from something
             start = self.tokenizer.bos_token_id
             ids = [start if start is not None else (min(self._eos_ids) if self._eos_ids else 0)]
-        return ids
+        return ids, templated
 
     @staticmethod
     def _sample(row: _Row, logits: torch.Tensor) -> int:
@@ -425,21 +524,48 @@ class TransformersTextGenerator(Generator):
             return full[len(row.prefix_text) :]
         return str(self.tokenizer.decode(ids, skip_special_tokens=True))
 
-    def _result(self, row: _Row) -> RequestResult:
-        usage = {"input_tokens": len(row.prompt_ids), "output_tokens": len(row.generated)}
-        if row.finish_reason == "cancelled":
-            return RequestResult(outputs=[], usage=usage, cancelled=True)
+    def _text_of(self, row: _Row) -> str:
+        """A finished row's text (a stop string already cut it)."""
         if row.finish_reason != "stop":
             row.text = self._decode(row)
             if row.finish_reason == "length":  # a cut multi-byte character decodes to U+FFFD
                 row.text = row.text.rstrip("\ufffd")
-        metadata: dict[str, Any] = {"finish_reason": row.finish_reason}
-        if row.truncated:
-            metadata["prompt_tokens_dropped"] = row.truncated
-        output = GeneratedOutput(
-            kind="text", media_type=TEXT_MEDIA_TYPE, text=row.text, metadata=metadata
-        )
-        return RequestResult(outputs=[output], usage=usage)
+        return row.text
+
+    def _result(self, rows: list[_Row]) -> RequestResult:
+        """One request's result: one output per variant, in variant order.
+
+        Usage adds up every variant's tokens (each variant reads the prompt and writes
+        its own text). A request cancelled in any variant is cancelled as a whole.
+        """
+        usage = {"input_tokens": sum(len(r.prompt_ids) for r in rows),
+                 "output_tokens": sum(len(r.generated) for r in rows)}
+        if any(r.finish_reason == "cancelled" for r in rows):
+            return RequestResult(outputs=[], usage=usage, cancelled=True)
+        outputs = []
+        for row in rows:
+            metadata: dict[str, Any] = {"finish_reason": row.finish_reason}
+            if len(rows) > 1:  # which seed reproduces this variant as a one-variant job
+                metadata.update(variant=row.variant,
+                                seed=variant_seed(row.request.seed, row.variant))
+            if row.truncated:
+                metadata["prompt_tokens_dropped"] = row.truncated
+            outputs.append(GeneratedOutput(kind="text", media_type=TEXT_MEDIA_TYPE,
+                                           text=self._text_of(row), metadata=metadata))
+        return RequestResult(outputs=outputs, usage=usage)
+
+
+def variant_seed(seed: int, variant: int) -> int:
+    """The seed variant ``variant`` samples with: the job's seed plus k, kept in the seed's
+    range (0 to 2**32 - 1) so that it is itself a valid seed for a one-variant job."""
+    return (int(seed) + variant) % 2**32
+
+
+def _fraction_done(rows: list[_Row]) -> float:
+    """How far a request is: its variants' progress, averaged (1.0 once all finished)."""
+    done = [1.0 if r.finish_reason is not None else len(r.generated) / r.max_new_tokens
+            for r in rows]
+    return sum(done) / len(done)
 
 
 def _cache_of(output: Any) -> Any:

@@ -120,6 +120,24 @@ MATRIX: dict[str, tuple[str, str]] = {
     "review": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "review_decide": ("302 405 405 405 405 405 405", "302 404 400 400 400 400 400"),
     "review_comment": ("302 405 405 405 405 405 405", "302 404 400 400 400 403 400"),
+    # the asset library and page (REST twins: asset-list, asset-versions, asset-credentials)
+    "asset-versions": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "asset-credentials": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "assets": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "asset": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "asset_download": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    # not signed yet: no Content Credentials file for anyone
+    "asset_sidecar": ("302 404 404 404 404 404 404", "302 405 405 405 405 405 405"),
+    # an empty text is refused (400) for those who may edit; reviewers, auditors 403
+    "asset_revise": ("302 405 405 405 405 405 405", "302 404 400 403 400 403 400"),
+    # the inbox and my submissions: everyone signed in has their own (empty or not)
+    "inbox-list": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "inbox-read": ("401 405 405 405 405 405 405", "401 200 200 200 200 200 200"),
+    "my_submissions": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "inbox": ("302 200 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "inbox_read": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
+    # verify any file (REST twin: provenance-verify); a POST without a file is a 400
+    "verify": ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
 }
 #: List endpoints: what an outsider gets must hold none of the project's rows.
 LISTS = ("project-list", "generation-list", "asset-list", "review-list")

@@ -320,6 +320,7 @@ def test_parameter_bounds_are_refused_with_clear_messages():
     assert clean == {
         "max_new_tokens": 64,
         "temperature": 0.8,
+        "num_variants": 1,
         "top_p": 0.9,
         "top_k": 50,
         "repetition_penalty": 1.1,

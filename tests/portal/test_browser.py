@@ -100,6 +100,7 @@ def test_bad_input_shows_the_field_error(page, live_server, users, project, no_b
     assert GenerationJob.objects.count() == 0 and no_broker == []
 
     page.get_by_label("product").fill("Soap")
+    page.get_by_text("Advanced settings").click()  # steps is folded away with the seed
     page.get_by_label("steps").fill("100000")
     page.get_by_role("button", name="Generate").click()
     expect(page.locator('[data-field="param__steps"] .errorlist')).to_contain_text(
@@ -134,7 +135,7 @@ def test_reviewer_overrides_a_warning_and_approves(page, live_server, users, pro
     expect(page.locator("#review-status")).to_have_text("in review")
     mark = page.locator("#asset-text mark")
     expect(mark).to_have_text("WARNME")
-    expect(mark).to_have_attribute("title", "1. dummy-words: WARNME is flagged")
+    expect(mark).to_have_attribute("title", "1. WARNME is flagged.")
     expect(page.locator("#finding-1")).to_contain_text("WARNME is flagged")
     # Selecting a word after the finding's marker fills the comment anchor with its offsets.
     page.evaluate("""() => {
@@ -154,14 +155,14 @@ def test_reviewer_overrides_a_warning_and_approves(page, live_server, users, pro
     expect(page.get_by_label("To character")).to_have_value(str(at + 6))
 
     page.get_by_role("button", name="Approve").click()  # no reason yet: refused, kept on page
-    expect(page.get_by_role("alert")).to_contain_text("needs a written reason")
-    page.get_by_label("Reason to approve past dummy-words").fill(
+    expect(page.get_by_role("alert")).to_contain_text("Write a reason for approving past")
+    page.get_by_label("Why approve past “Dummy words”?").fill(
         "The kettle's product name really is WARNME.")
     page.get_by_label("Decision comment").fill("Checked with the product team.")
     page.get_by_role("button", name="Approve").click()
 
     expect(page.locator("#review-status")).to_have_text("approved")
-    expect(page.get_by_role("status")).to_contain_text("The review is now approved")
+    expect(page.get_by_role("status")).to_contain_text("Approved. The asset is being signed")
     expect(page.locator("#decide")).to_contain_text("nothing is left to decide")
     review.refresh_from_db()
     assert review.status == "approved"

@@ -85,7 +85,7 @@ def test_evidence_span_is_highlighted_in_place_and_the_text_escaped(
     text = section(html, "asset-heading")
     marks = re.findall(r"<mark [^>]*>(.*?)</mark>", text, re.S)
     assert marks == ["WARNME"]
-    assert ('<mark class="ev ev-warn" title="1. dummy-words: WARNME is flagged" '
+    assert ('<mark class="ev ev-warn" title="1. WARNME is flagged." '
             'data-findings="1">WARNME</mark><sup class="ev-marker"><a href="#finding-1"'
             in text)
     assert "Write about &lt;b&gt;<mark" in text and "<b>" not in text  # user text escaped
@@ -95,8 +95,8 @@ def test_evidence_span_is_highlighted_in_place_and_the_text_escaped(
     at = review.asset.text.index("WARNME")
     assert f"characters {at}–{at + 6}" in finding.group(1)
     checks = section(html, "checks-heading")
-    assert '<span class="badge badge-check-warn">warn</span>' in checks
-    assert "found WARNME" in checks and "needs a reason" in checks
+    assert '<span class="badge badge-check-warn">Needs a look</span>' in checks
+    assert "Found WARNME" in checks and "needs a reason" in checks
 
 
 def test_approving_past_a_warning_needs_a_reason(client, users, project, template,
@@ -124,7 +124,7 @@ def test_approving_past_a_warning_needs_a_reason(client, users, project, templat
     assert event.reason == "The product is really called WARNME"
     html = client.get(done["Location"]).content.decode()
     assert '<span class="badge badge-approved" id="review-status">approved</span>' in html
-    assert "Overrode <code>dummy-words</code>: The product is really called WARNME" in html
+    assert "Approved past “Dummy words”: The product is really called WARNME" in html
     queue = client.get(reverse("portal:reviews")).content.decode()
     assert "Nothing is waiting for you." in queue
     assert reverse("portal:review", args=[review.pk]) in section(queue, "decided-heading")
@@ -233,11 +233,12 @@ def test_factuality_evidence_is_shown_and_only_web_links_are_linked(
     client.force_login(users["reviewer"])
     html = page(client, review)
     claims = section(html, "facts-heading")
-    assert '<span class="badge badge-tone-bad">contradicted</span>' in claims
+    assert '<span class="badge badge-check-fail">Contradicted</span>' in claims
     assert "It is a &lt;kite&gt;" in claims
     assert '<a href="https://example.com/facts/1" rel="noopener noreferrer"' in claims
     assert "javascript:alert(1)" in claims and 'href="javascript:' not in html
-    assert '<mark class="ev ev-warn" title="1. factuality: Contradicts an approved fact"' in html
+    # The claim's own verdict colours it, not the check's overall warning.
+    assert '<mark class="ev ev-fail" title="1. “Kite” contradicts the approved fact' in html
     assert 'name="override_factuality"' in html  # warn/medium is overridable
 
 

@@ -17,7 +17,6 @@ from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from governance.provenance.credentials import init_dev_credentials
 from governance.review import workflow
 from governance.review.checks import run_checks
 from governance.review.models import CheckResult, Review
@@ -25,22 +24,10 @@ from governance.review.models import CheckResult, Review
 MODEL_REF = {"source": "stabilityai/sd-turbo", "revision": "b261bac6", "name": "sd-turbo"}
 
 
-@pytest.fixture(scope="session")
-def dev_signing_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One development CA for the whole session (files only)."""
-    folder = tmp_path_factory.mktemp("signing")
-    init_dev_credentials(folder)
-    return folder
-
-
 @pytest.fixture(autouse=True)
-def signing(settings: Any, dev_signing_dir: Path) -> Path:
+def signing(dev_signing: Path) -> Path:
     """Every provenance test signs with the session's development credentials."""
-    settings.ASSAY_SIGNING_DIR = dev_signing_dir
-    settings.ASSAY_SIGNING_CERT = settings.ASSAY_SIGNING_KEY = ""
-    settings.ASSAY_TSA_URL = settings.ASSAY_TRUST_ANCHORS = ""
-    settings.ASSAY_PROVENANCE_REVIEWER_IDENTITY = "pseudonym"
-    return dev_signing_dir
+    return dev_signing
 
 
 def image_bytes(size: tuple[int, int] = (64, 48), color: tuple[int, int, int] = (200, 60, 20),

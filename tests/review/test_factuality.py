@@ -245,11 +245,14 @@ def test_each_clause_of_a_compound_sentence_finds_its_own_fact(embedder):
              Fact("award", "G2 rated Nimbus Sync the easiest file-sharing tool for small teams."),
              Fact("survey", "Teams using Nimbus Sync save 5 hours a week, according to a survey "
                             "of 800 customers.")]
-    (v,) = assess("Over 12,000 customers in 40 countries trust Nimbus Labs, and G2 called "
-                  "Nimbus Sync the easiest file-sharing tool for small teams.", facts,
-                  today=TODAY, embedder=embedder)
-    assert v.verdict == "supported", v.reason
-    assert "G2 rated" in v.reason and "12,000 customers" in v.reason
+    text = ("Over 12,000 customers in 40 countries trust Nimbus Labs, and G2 called "
+            "Nimbus Sync the easiest file-sharing tool for small teams.")
+    # Each independent clause is its own claim with its own span (clause by clause).
+    first, second = assess(text, facts, today=TODAY, embedder=embedder)
+    assert (first.verdict, second.verdict) == ("supported", "supported"), (first, second)
+    assert "12,000 customers" in first.reason and "G2 rated" in second.reason
+    assert text[slice(*first.span)].endswith("trust Nimbus Labs")
+    assert text[slice(*second.span)].startswith("G2 called")
 
 
 # -- the check ------------------------------------------------------------------------------

@@ -99,7 +99,7 @@ def grey_noise(sigma: float, size: int = 300, seed: int = 1) -> Image.Image:
 # --- the plugin ---------------------------------------------------------------------------
 
 ALL_IDS = {"banned-terms", "required-disclaimers", "personal-data", "length-readability",
-           "profanity", "min-resolution", "blank-image", "near-duplicate"}
+           "profanity", "min-resolution", "blank-image", "near-duplicate", "noise-image"}
 
 
 def test_plugin_registers_every_check_with_its_metadata():

@@ -184,6 +184,19 @@ def test_text_jobs_reserve_max_new_tokens(users, project, django_capture_on_comm
     assert ok.status_code == 201
 
 
+def test_text_variants_reserve_max_new_tokens_each(users, project,
+                                                 django_capture_on_commit_callbacks):
+    make_template(project, users["owner"], generator="text-transformers", slug="llm")
+    set_quota(users["owner"], "project", project, "tokens", 100)
+    refused, _ = submit(users["creator"], django_capture_on_commit_callbacks, template="llm",
+                        parameters={"max_new_tokens": 40, "num_variants": 3})
+    assert refused.status_code == 429
+    assert refused.json()["errors"]["quota"]["requested"] == 120
+    ok, _ = submit(users["creator"], django_capture_on_commit_callbacks, template="llm",
+                   parameters={"max_new_tokens": 50, "num_variants": 2})
+    assert ok.status_code == 201
+
+
 def test_usage_of_last_month_does_not_count(users, project, template,
                                             django_capture_on_commit_callbacks):
     last_month = month_window()[0] - dt.timedelta(days=1)

@@ -7,8 +7,7 @@ import django_filters
 
 from assay.generation.choices import JobStatus
 from assay.generation.models import GenerationJob
-from assay.studio.choices import Modality
-from assay.studio.models import Asset
+from governance.provenance import library
 
 
 class GenerationFilter(django_filters.FilterSet):
@@ -24,14 +23,5 @@ class GenerationFilter(django_filters.FilterSet):
         fields = ("project", "status")
 
 
-class AssetFilter(django_filters.FilterSet):
-    """``/assets/?project=<slug>&kind=<kind>&job=<id>``."""
-
-    project = django_filters.CharFilter(field_name="project__slug", max_length=100,
-                                        help_text="A project's slug.")
-    kind = django_filters.ChoiceFilter(choices=Modality.choices, help_text="text, image, …")
-    job = django_filters.UUIDFilter(field_name="job_id", help_text="The job that made it.")
-
-    class Meta:
-        model = Asset
-        fields = ("project", "kind", "job")
+# The asset library's filters serve the portal too, so they live below both faces.
+AssetFilter = library.AssetFilter

@@ -53,9 +53,21 @@ class GenerationInput(InputSerializer):
                                          help_text="An image asset of this project, for "
                                                    "image-to-image generators.")
 
+    revision_of = serializers.UUIDField(required=False, allow_null=True,
+                                        help_text="An asset of this project to regenerate "
+                                                  "as its new version (it goes to review "
+                                                  "and supersedes the old version's).")
+
     def validate_parent_asset(self, value: Any) -> Any:
         """UUIDField also takes integers; an asset id is text."""
         raw = self.initial_data.get("parent_asset")
+        if raw is not None and not isinstance(raw, str):
+            raise serializers.ValidationError("Send the asset id as text (a UUID).")
+        return value
+
+    def validate_revision_of(self, value: Any) -> Any:
+        """An asset id is text, as for ``parent_asset``."""
+        raw = self.initial_data.get("revision_of")
         if raw is not None and not isinstance(raw, str):
             raise serializers.ValidationError("Send the asset id as text (a UUID).")
         return value
@@ -228,3 +240,84 @@ class PluginStatusSerializer(serializers.Serializer):
     hooks = serializers.ListField(child=serializers.CharField())
     generators = serializers.ListField(child=serializers.CharField())
     checks = serializers.ListField(child=serializers.CharField())
+
+
+# --- the asset library (filters: governance.provenance.library.AssetFilter) -------------
+
+
+class LibraryAssetSerializer(AssetSerializer):
+    """An asset in the library: with its review state, signature and version facts."""
+
+    review_status = serializers.CharField(
+        allow_null=True, help_text="The latest review's status; null: never submitted.")
+    signed = serializers.BooleanField(source="is_signed",
+                                      help_text="Has Content Credentials (signed copy).")
+    created_by = serializers.CharField(source="created_by.username", allow_null=True,
+                                       default=None, help_text="Who made this version.")
+    is_revision = serializers.BooleanField(
+        help_text="A new version of ``parent`` (edited or regenerated as a revision).")
+    has_newer = serializers.BooleanField(help_text="A newer version of it exists.")
+
+    class Meta(AssetSerializer.Meta):
+        fields = (*AssetSerializer.Meta.fields, "review_status", "signed", "created_by",
+                  "is_revision", "has_newer")
+
+
+class AssetVersionSerializer(serializers.Serializer):
+    """One version in an asset's revision chain (governance.provenance.lineage)."""
+
+    id = serializers.UUIDField()
+    number = serializers.IntegerField(help_text="1 for the first version.")
+    how = serializers.CharField(help_text="How this version was made, in words.")
+    kind = serializers.CharField()
+    sha256 = serializers.CharField()
+    byte_size = serializers.IntegerField()
+    created_by = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    job = serializers.UUIDField(allow_null=True)
+    review_status = serializers.CharField(allow_null=True)
+    signed = serializers.BooleanField()
+    current = serializers.BooleanField(help_text="The version asked about.")
+
+
+class ServedFileSerializer(serializers.Serializer):
+    """What a download of the asset hands out now."""
+
+    filename = serializers.CharField(help_text="The readable name it downloads under.")
+    media_type = serializers.CharField()
+    sha256 = serializers.CharField(help_text="SHA-256 of the bytes served (the signed copy "
+                                             "once signed, which differs from the asset's).")
+    size = serializers.IntegerField(help_text="Bytes served.")
+    signed = serializers.BooleanField()
+    sidecar_name = serializers.CharField(allow_null=True)
+
+
+class ApprovalSerializer(serializers.Serializer):
+    """One approving decision of the signed version's review."""
+
+    stage = serializers.CharField()
+    reviewer = serializers.CharField()
+    role = serializers.CharField()
+    decided_at = serializers.DateTimeField()
+    overrides = serializers.ListField(child=serializers.DictField(
+        child=serializers.CharField()))
+
+
+class AssetCredentialsSerializer(serializers.Serializer):
+    """An asset's Content Credentials, read back from its signed file
+    (governance.provenance.readback)."""
+
+    signed = serializers.BooleanField()
+    state = serializers.ChoiceField(choices=["unsigned", "trusted", "valid", "invalid",
+                                             "none"])
+    headline = serializers.CharField()
+    served = ServedFileSerializer()
+    lines = serializers.ListField(child=serializers.CharField())
+    signed_at = serializers.CharField(allow_null=True)
+    signer = serializers.CharField(allow_null=True)
+    model = serializers.DictField(allow_null=True)
+    generator = serializers.DictField(allow_null=True)
+    prompt = serializers.DictField(allow_null=True)
+    approvals = ApprovalSerializer(many=True)
+    history = serializers.ListField(child=serializers.DictField())
+    manifest_label = serializers.CharField(allow_null=True)

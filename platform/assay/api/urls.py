@@ -10,6 +10,7 @@ from assay.api.schema import RedocView, SwaggerView
 from governance.audit import api as audit_api
 from governance.provenance import api as provenance_api
 from governance.review import api as review_api
+from governance.review import inbox_api
 from governance.usage import api as usage_api
 
 app_name = "api"
@@ -42,6 +43,8 @@ urlpatterns = [
          name="review-policy"),
     path("projects/<slug:slug>/quotas/", usage_api.QuotasView.as_view(), name="quotas"),
     path("usage/", usage_api.UsageView.as_view(), name="usage"),
+    path("inbox/", inbox_api.InboxView.as_view(), name="inbox-list"),
+    path("inbox/read/", inbox_api.InboxReadView.as_view(), name="inbox-read"),
     path("assets/<str:asset_id>/sidecar/", provenance_api.AssetSidecarView.as_view(),
          name="asset-sidecar"),
     path("provenance/verify/", provenance_api.VerifyView.as_view(), name="provenance-verify"),

@@ -23,7 +23,9 @@ from assay.generation.models import GenerationJob
 from assay.generation.services import cancel_job, submit_generation
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset, Project, PromptTemplate
-from governance.provenance.downloads import asset_download
+from governance.provenance.library import library
+from governance.provenance.lineage import versions
+from governance.provenance.readback import attachment, credentials_for
 
 _BINARY = OpenApiResponse(OpenApiTypes.BINARY, description="The exact stored bytes, with "
                          "Content-Type the asset's media type and X-Content-SHA256.")
@@ -98,18 +100,40 @@ class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
 @extend_schema_view(list=extend_schema(summary="Assets across your projects"),
                     retrieve=extend_schema(summary="One asset"))
 class AssetViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
-    """Assets across the user's projects."""
+    """Assets across the user's projects: the asset library, filtered as the portal's."""
 
     model = Asset
     related = ("project",)
-    serializer_class = s.AssetSerializer
+    serializer_class = s.LibraryAssetSerializer
     filterset_class = AssetFilter
+
+    def get_queryset(self) -> Any:
+        """The library's rows (scoped, with review state and signature annotated)."""
+        if getattr(self, "swagger_fake_view", False):
+            return Asset.objects.none()
+        return library(self.request.user)
 
     @extend_schema(summary="Download an asset's bytes", responses={(200, "*/*"): _BINARY})
     @action(detail=True, methods=["get"], filter_backends=[])
     def content(self, request: Request, pk: str | None = None) -> HttpResponse:
-        """The stored bytes, with the asset's media type and SHA-256 in a header."""
-        return asset_download(self.get_object())
+        """The bytes a download hands out (the signed copy once approved), as an
+        attachment with a readable name, their SHA-256 in a header."""
+        return attachment(self.get_object())
+
+    @extend_schema(summary="An asset's versions",
+                   responses=s.AssetVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def versions(self, request: Request, pk: str | None = None) -> Response:
+        """The revision chain, first version first, each with how it was made."""
+        return Response([v.as_dict() for v in versions(self.get_object())])
+
+    @extend_schema(summary="An asset's Content Credentials",
+                   responses=s.AssetCredentialsSerializer)
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def credentials(self, request: Request, pk: str | None = None) -> Response:
+        """Signed or not; what the signed file says (read back), who approved, and the
+        hash and size of the bytes a download hands out."""
+        return Response(credentials_for(self.get_object()).as_dict())
 
 
 class GeneratorsView(APIView):

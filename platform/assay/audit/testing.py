@@ -47,6 +47,11 @@ ALLOWED: tuple[Allowed, ...] = (
             "permission or content"),
     Allowed("accounts.user", frozenset({"last_login"}),
             "Django stamps last_login at sign-in, which is audited as accounts.user.logged_in"),
+    Allowed("review.inboxitem", None,
+            "an inbox entry tells a person about a review change that is itself audited "
+            "(opened, advanced, decided) and is written in that change's transaction"),
+    Allowed("review.inboxseen", None,
+            "a person's 'read up to here' marker for their inbox; it changes no content"),
 )
 
 _WRITE = re.compile(r'^\s*(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+"?([A-Za-z0-9_]+)"?',

@@ -101,9 +101,11 @@ def choose_model(project: Any, generator_cls: type[Generator], name: str | None,
 
 
 def default_model_is_demo(project: Any, generator_cls: type[Generator], models_dir: str) -> bool:
-    """True when a submission without a model would run a locally built demo model.
+    """True when a submission without a model would run a locally built stand-in model.
 
-    The portal uses this to say plainly that demo image models produce noise.
+    The portal uses this to say plainly that demo image models produce noise. Stand-ins
+    are named ``assay-demo-*``; a real model that Assay converts locally (SmolLM2, the
+    default text model) is not one, so text output needs no apology.
     """
     try:
         ref = choose_model(project, generator_cls, None, models_dir)

@@ -43,19 +43,23 @@ def submit_generation(
     parameters: dict[str, Any] | None = None,
     model: str | None = None,
     parent_asset: Any = None,
+    revision_of: Any = None,
 ) -> GenerationJob:
     """Validate a generation request, write the job and its audit event, queue it.
 
     Checks, in order: the user's role in the project, the prompt version, the generator
     and the parameters against its schema, the model (registered and allowed in this
-    project), the parent asset of an image-to-image job (same project), then renders the
-    prompt in the sandbox. The
+    project), the parent asset of an image-to-image job (same project), the asset this job
+    regenerates as a new version (``revision_of``: same project and kind, and the newest
+    version, so versions never branch), then renders the prompt in the sandbox. The
     job row and the ``studio.generation.submitted`` event commit together; the Celery
     task is sent only after that commit (the row is the outbox: if the broker is down the
     job stays queued and the sweeper sends it later).
 
     Raises:
-        NotFound, NotPermitted, InvalidInput: with a message that says what to fix.
+        NotFound, NotPermitted, InvalidInput: with a message that says what to fix. The
+            generator, parameter, variable and parent-asset problems come together as one
+            InvalidInput, with every field's messages in ``errors``.
         QuotaExceeded: a monthly quota is used up (checked under a lock in the job's
             transaction, so concurrent submissions cannot overshoot it).
     """
@@ -71,29 +75,42 @@ def submit_generation(
     plugins = get_plugins()
     generator_id = generator or prompt.generator_id
     generator_cls = plugins.generator(generator_id)
+    # Every problem with the generator, its parameters, the variables and the starting
+    # image is collected and refused together, so a form can show them all at once.
+    refusals = _Refusals()
     if generator_cls is None:
         known = ", ".join(sorted(plugins.generators)) or "none installed"
-        raise InvalidInput(f"Unknown generator {generator_id!r} (available: {known}).",
-                           errors={"generator": [f"unknown; available: {known}"]})
-    if generator_cls.modality != prompt.modality:
-        raise InvalidInput(
+        refusals.note(InvalidInput(f"Unknown generator {generator_id!r} (available: {known}).",
+                                   errors={"generator": [f"unknown; available: {known}"]}))
+    elif generator_cls.modality != prompt.modality:
+        refusals.note(InvalidInput(
             f"Generator {generator_id} makes {generator_cls.modality}, but this prompt "
             f"version is for {prompt.modality}.",
             errors={"generator": ["modality does not match the prompt version"]},
-        )
-    merged = {**prompt.default_parameters, **(parameters or {})}
-    clean, errors = generator_cls.validate_parameters(merged)
-    if errors:
-        details = "; ".join(f"{name} {msg}" for name, msg in errors.items())
-        raise InvalidInput(f"Parameters out of bounds: {details}.",
-                           errors={f"parameters.{k}": [v] for k, v in errors.items()})
+        ))
+        generator_cls = None
+    clean: dict[str, Any] = {}
+    if generator_cls is not None:
+        # The version's defaults were written for the version's own generator: another
+        # generator gets only what was asked for, and its own defaults for the rest.
+        defaults = prompt.default_parameters if generator_id == prompt.generator_id else {}
+        clean, errors = generator_cls.validate_parameters({**defaults, **(parameters or {})})
+        if errors:
+            details = "; ".join(f"{name} {msg}" for name, msg in errors.items())
+            refusals.note(InvalidInput(
+                f"Parameters out of bounds: {details}.",
+                errors={f"parameters.{k}": [v] for k, v in errors.items()}))
+    rendered = refusals.attempt(render, prompt.text, prompt.variables, variables or {},
+                                max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
+                                max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
+    parent = (refusals.attempt(_parent_asset, found, generator_cls, parent_asset)
+              if generator_cls is not None else None)
+    refusals.raise_any()
+    assert generator_cls is not None  # refused above otherwise
     if clean.get("seed") is None:
         clean["seed"] = secrets.randbelow(2**32)
-    rendered = render(prompt.text, prompt.variables, variables or {},
-                      max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
-                      max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
     model_ref = choose_model(found, generator_cls, model, str(settings.ASSAY_MODELS_DIR))
-    parent = _parent_asset(found, generator_cls, parent_asset)
+    earlier = _revision_of(found, prompt.modality, revision_of)
     batch_key = _batch_key(generator_cls, model_ref, clean, parent is not None)
     with audit_context() as ctx, transaction.atomic():
         # Quotas (and any other governance rule) refuse here; locks held until commit.
@@ -106,7 +123,7 @@ def submit_generation(
             plugin_name=plugins.generator_plugin.get(generator_id, ""),
             model_ref=model_ref.as_dict(), parameters=clean, seed=clean["seed"],
             queue=generator_cls.queue, requested_by=user, batch_key=batch_key,
-            parent_asset=parent,
+            parent_asset=parent, revision_of=earlier,
             correlation_id=ctx.correlation_id,
         )
         record("studio.generation.submitted", target=job, actor=actor_for(user), data={
@@ -114,9 +131,38 @@ def submit_generation(
             "template": prompt.template.slug, "version": prompt.number,
             "parameters": clean, "queue": job.queue, "model": model_ref.as_dict(),
             "parent_asset": str(parent.pk) if parent else None,
+            "revision_of": str(earlier.pk) if earlier else None,
         })
         transaction.on_commit(partial(send_job, job.pk))
     return job
+
+
+class _Refusals:
+    """The InvalidInput refusals of one submission, raised together as one InvalidInput
+    whose ``errors`` hold every field's messages (its message joins theirs)."""
+
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.errors: dict[str, list[str]] = {}
+
+    def note(self, exc: InvalidInput) -> None:
+        """Keep a refusal for later."""
+        self.messages.append(exc.message)
+        for key, items in exc.errors.items():
+            self.errors.setdefault(key, []).extend(items)
+
+    def attempt(self, call: Any, *args: Any, **kwargs: Any) -> Any:
+        """``call(*args, **kwargs)``, or None with its InvalidInput kept."""
+        try:
+            return call(*args, **kwargs)
+        except InvalidInput as exc:
+            self.note(exc)
+            return None
+
+    def raise_any(self) -> None:
+        """Raise everything noted so far, as one refusal."""
+        if self.messages:
+            raise InvalidInput(" ".join(self.messages), errors=self.errors)
 
 
 def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Asset | None:
@@ -139,6 +185,31 @@ def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Ass
         raise InvalidInput("The parent asset must be an image.",
                            errors={"parent_asset": [f"is {parent.kind}, not an image"]})
     return parent
+
+
+def _revision_of(project: Any, modality: str, ref: Any) -> Asset | None:
+    """The asset a job regenerates as its new version: the newest version of an asset of
+    the same project and kind (revising an older one would fork the version history)."""
+    if ref in (None, ""):
+        return None
+    try:
+        key = uuid.UUID(str(ref))
+    except ValueError:
+        raise InvalidInput(f"{ref!r} is not an asset id.",
+                           errors={"revision_of": ["not an asset id"]}) from None
+    earlier = Asset.objects.filter(pk=key, project=project).first()
+    if earlier is None:
+        raise InvalidInput(f"The asset to revise must be an asset of project {project.slug}.",
+                           errors={"revision_of": ["not an asset of this project"]})
+    if earlier.kind != modality:
+        raise InvalidInput(f"The asset to revise is {earlier.kind}, but this prompt version "
+                           f"makes {modality}; choose a {earlier.kind} prompt version.",
+                           errors={"revision_of": [f"is {earlier.kind}, not {modality}"]})
+    newest = earlier.newest_version()
+    if newest.pk != earlier.pk:
+        raise Conflict(f"This asset already has a newer version ({newest.pk}); revise that "
+                       "one instead.", errors={"revision_of": [f"newer version: {newest.pk}"]})
+    return earlier
 
 
 def _batch_key(generator_cls: type[Generator], model: ModelRef, params: dict[str, Any],

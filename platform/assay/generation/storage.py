@@ -67,8 +67,12 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
         asset = Asset(
             project_id=job.project_id, job=job, index=index, kind=output.kind,
             media_type=output.media_type, byte_size=len(content), sha256=digest,
-            width=output.width, height=output.height, metadata=output.metadata,
-            created_by_id=job.requested_by_id, parent_id=job.parent_asset_id,
+            width=output.width, height=output.height, metadata=_metadata(job, output),
+            created_by_id=job.requested_by_id,
+            # A regenerated revision is a new version of the asset it revises (the init
+            # image of an image-to-image revision stays on the job); otherwise the output
+            # derives from its init image, if any.
+            parent_id=job.revision_of_id or job.parent_asset_id,
         )
         if output.data is None:
             asset.text = output.text or ""
@@ -80,6 +84,15 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
                data={"job": str(job.pk), "sha256": digest, "bytes": len(content)})
         assets.append(asset)
     return assets
+
+
+def _metadata(job: GenerationJob, output: GeneratedOutput) -> dict:
+    """The generator's metadata, plus ``revision_of`` when the job regenerates a version
+    (what makes the output a *version* of its parent: ``Asset.is_revision``)."""
+    metadata = dict(output.metadata or {})
+    if job.revision_of_id:
+        metadata["revision_of"] = str(job.revision_of_id)
+    return metadata
 
 
 def _save_file(name: str, content: bytes) -> str:

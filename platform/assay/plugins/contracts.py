@@ -218,6 +218,16 @@ class Generator(abc.ABC):
         return None
 
     @classmethod
+    def demo_models(cls, models_dir: str) -> list[ModelRef]:
+        """Every locally built demo model this generator can run (registered at bootstrap).
+
+        Most generators build one, their ``default_model``; the text plugin builds a real
+        instruction-tuned model and a tiny one for fast tests.
+        """
+        default = cls.default_model(models_dir)
+        return [default] if default is not None else []
+
+    @classmethod
     def all_parameters(cls) -> list[Param]:
         """Declared parameters plus the seed every generator takes."""
         names = {p.name for p in cls.parameters}

@@ -4,6 +4,11 @@ The form deliberately validates nothing beyond shape. Bounds, required variables
 generator's schema are checked by ``assay.generation.services.submit_generation`` (the same
 checks the REST API gets); the form only maps the service's per-field messages back onto
 the inputs they belong to, so the portal and the API can never disagree about what is valid.
+
+It is written for people, not engineers: the everyday settings a generator marks ``plain``
+(length, creativity, number of variants) come first under their labels; everything else,
+the seed included, sits in an "Advanced settings" fold, which is the only place a raw
+parameter name or a generator id appears.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from django import forms
 from assay.core.exceptions import AssayError
 from assay.core.numbers import parse_id
 from assay.plugins.contracts import Generator, Param
+from assay.portal.words import generator_label
 from assay.studio.models import PromptTemplate, PromptVersion
 
 __all__ = (
@@ -23,16 +29,24 @@ __all__ = (
     "VAR_PREFIX",
     "GenerationForm",
     "choose_version",
+    "first_version_of",
+    "generator_label",
     "version_label",
 )
 
 VAR_PREFIX = "var__"
 PARAM_PREFIX = "param__"
 SEED_MAX = 2**32 - 1
+#: A variable description up to this long reads as its label; a longer one becomes help.
+_LABEL_CHARS = 60
 
 #: Service error keys that name a form input directly.
 _DIRECT_KEYS = {"prompt_version": "prompt_version", "generator": "generator",
                 "parameters.seed": "seed"}
+#: What the service's other error keys are called on the page.
+_KEY_WORDS = {"parent_asset": "Starting image", "revision_of": "New version",
+              "template": "Prompt template", "prompt": "Prompt", "model": "Model",
+              "variables": "Prompt details", "parameters": "Settings"}
 
 
 def _versions(templates: Iterable[PromptTemplate]) -> list[PromptVersion]:
@@ -45,81 +59,114 @@ def version_label(version: PromptVersion, labels: Iterable[str] = ()) -> str:
     return f"v{version.number}" + (f" ({', '.join(names)})" if names else "")
 
 
-def choose_version(templates: list[PromptTemplate], wanted: Any) -> PromptVersion | None:
-    """The version the form shows: the one asked for, else the first template's ``latest``.
-
-    ``templates`` must come with ``versions`` and ``labels`` prefetched (and already scoped
-    to the user), so this costs no queries.
-    """
-    versions = _versions(templates)
-    if parse_id(wanted) is not None:
-        for version in versions:
-            if version.pk == parse_id(wanted):
-                return version
-    if not templates:
-        return None
-    first = templates[0]
-    latest = next((lb.version_id for lb in first.labels.all() if lb.name == "latest"), None)
-    candidates = list(first.versions.all())
+def _latest(template: PromptTemplate) -> PromptVersion | None:
+    latest = next((lb.version_id for lb in template.labels.all() if lb.name == "latest"), None)
+    candidates = list(template.versions.all())
     for version in candidates:
         if version.pk == latest:
             return version
     return max(candidates, key=lambda v: v.number, default=None)
 
 
+def choose_version(templates: list[PromptTemplate], wanted: Any) -> PromptVersion | None:
+    """The version the form shows: the one asked for, else the first template's ``latest``.
+
+    ``templates`` must come with ``versions`` and ``labels`` prefetched (and already scoped
+    to the user), so this costs no queries.
+    """
+    if parse_id(wanted) is not None:
+        for version in _versions(templates):
+            if version.pk == parse_id(wanted):
+                return version
+    if not templates:
+        return None
+    return _latest(templates[0])
+
+
+def first_version_of(templates: list[PromptTemplate], modality: str) -> PromptVersion | None:
+    """The latest version of the first template that makes ``modality`` (no queries)."""
+    for template in templates:
+        latest = _latest(template)
+        if latest is not None and latest.modality == modality:
+            return latest
+    return None
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if not text or text[-1] in ".!?" else text + "."
+
+
 def _param_field(param: Param, initial: Any) -> forms.Field:
-    """An input for one generator parameter, with its bounds as HTML hints."""
+    """An input for one generator parameter, under its label, with its bounds in words."""
     info = param.describe()
-    help_parts = [info.get("help", "")]
+    help_parts = [_sentence(info.get("help", ""))]
+    label = info["label"]
     if param.type is bool:
-        return forms.BooleanField(label=param.name, required=False, initial=bool(initial),
-                                  help_text=" ".join(p for p in help_parts if p))
-    attrs: dict[str, Any] = {}
-    if param.choices is not None:
-        widget: forms.Widget = forms.Select(
-            choices=[("", "(default)")] + [(str(c), str(c)) for c in param.choices])
-    elif param.type in (int, float):
-        attrs["step"] = "1" if param.type is int else "any"
-        if param.minimum is not None:
-            attrs["min"] = info["minimum"]
-        if param.maximum is not None:
-            attrs["max"] = info["maximum"]
-        widget = forms.NumberInput(attrs=attrs)
-        if param.minimum is not None and param.maximum is not None:
-            help_parts.append(f"Allowed: {info['minimum']} to {info['maximum']}.")
-        elif param.minimum is not None:
-            help_parts.append(f"At least {info['minimum']}.")
-        elif param.maximum is not None:
-            help_parts.append(f"At most {info['maximum']}.")
+        field: forms.Field = forms.BooleanField(label=label, required=False,
+                                                initial=bool(initial))
     else:
-        if param.max_length is not None:
-            attrs["maxlength"] = param.max_length
-        widget = forms.TextInput(attrs=attrs)
-    return forms.CharField(label=param.name, required=False, strip=True, widget=widget,
-                           initial="" if initial is None else str(initial),
-                           help_text=" ".join(p for p in help_parts if p))
+        attrs: dict[str, Any] = {}
+        if param.choices is not None:
+            widget: forms.Widget = forms.Select(
+                choices=[("", "(default)")] + [(str(c), str(c)) for c in param.choices])
+        elif param.type in (int, float):
+            attrs["step"] = "1" if param.type is int else "any"
+            if param.minimum is not None:
+                attrs["min"] = info["minimum"]
+            if param.maximum is not None:
+                attrs["max"] = info["maximum"]
+            widget = forms.NumberInput(attrs=attrs)
+            if param.minimum is not None and param.maximum is not None:
+                help_parts.append(f"From {info['minimum']} to {info['maximum']}.")
+            elif param.minimum is not None:
+                help_parts.append(f"At least {info['minimum']}.")
+            elif param.maximum is not None:
+                help_parts.append(f"At most {info['maximum']}.")
+        else:
+            if param.max_length is not None:
+                attrs["maxlength"] = param.max_length
+            widget = forms.TextInput(attrs=attrs)
+        field = forms.CharField(label=label, required=False, strip=True, widget=widget,
+                                initial="" if initial is None else str(initial))
+    field.help_text = " ".join(p for p in help_parts if p)
+    field.raw_name = param.name  # shown only inside the advanced fold
+    return field
 
 
 class GenerationForm(forms.Form):
-    """Prompt version, its variables, the generator, the seed and the other parameters.
+    """Prompt version, its variables, the generator and its settings (the seed included).
 
     Fields are built from the chosen prompt version (its declared variables) and the chosen
     generator (its parameter schema). Every field is optional at this level on purpose; see
     the module docstring.
+
+    Args:
+        carried: values for variables (``var__<name>``) and ``seed`` typed before the
+            fields were re-rendered, or copied from an earlier job.
+        parameters: values for the generator's settings copied from an earlier job; when
+            absent, the version's defaults apply, and only to the version's own generator.
+        parent: the starting image of an image-to-image job (its settings that act only on
+            a starting image are shown only then).
     """
 
     prompt_version = forms.CharField(label="Prompt version", required=False,
                                      widget=forms.Select)
+    parent_asset = forms.CharField(required=False, widget=forms.HiddenInput)
+    revision_of = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, data: Any = None, *, templates: list[PromptTemplate],
                  version: PromptVersion, generators: dict[str, type[Generator]],
-                 generator_id: str, fields_url: str, carried: dict[str, Any] | None = None
-                 ) -> None:
+                 generator_id: str, fields_url: str, carried: dict[str, Any] | None = None,
+                 parameters: dict[str, Any] | None = None, parent: Any = None,
+                 revision: Any = None) -> None:
         super().__init__(data)
         self.version = version
         self.generators = generators
         self.generator_id = generator_id
         self.generator_cls = generators.get(generator_id)
+        self.parent = parent
+        self.revision = revision
         carried = carried or {}
 
         select = self.fields["prompt_version"]
@@ -127,54 +174,76 @@ class GenerationForm(forms.Form):
         select.initial = str(version.pk)
         select.widget.attrs.update({
             "hx-get": fields_url, "hx-target": "#generation-fields", "hx-swap": "innerHTML",
-            "hx-include": f"[name^='{VAR_PREFIX}']",
+            "hx-include": f"[name^='{VAR_PREFIX}'], [name='parent_asset']",
         })
+        self.fields["parent_asset"].initial = str(parent.pk) if parent is not None else ""
+        self.fields["revision_of"].initial = str(revision.pk) if revision is not None else ""
 
         self.variable_names: list[str] = []
         for var in version.variables:
-            name = var["name"]
-            key = VAR_PREFIX + name
-            help_text = var.get("description", "")
-            if var.get("default"):
-                help_text = (help_text + " " if help_text else "") + (
-                    f"Leave blank to use “{var['default']}”.")
-            field = forms.CharField(label=name, required=False, help_text=help_text,
-                                    initial=carried.get(key, ""),
-                                    widget=forms.TextInput(attrs={
-                                        "autocomplete": "off",
-                                        "placeholder": var.get("default") or "",
-                                    }))
-            field.required_hint = bool(var.get("required", True)) and not var.get("default")
-            if field.required_hint:
-                field.widget.attrs["aria-required"] = "true"
-            self.fields[key] = field
-            self.variable_names.append(name)
+            self._add_variable(var, carried.get(VAR_PREFIX + var["name"], ""))
 
-        choices = [(gid, f"{gid} ({cls.description})" if cls.description else gid)
-                   for gid, cls in sorted(generators.items())]
+        choices = [(gid, generator_label(cls))
+                   for gid, cls in sorted(generators.items(),
+                                          key=lambda item: generator_label(item[1]))]
         if self.generator_cls is None:
-            choices.insert(0, (generator_id, f"{generator_id} (not installed)"))
+            choices.insert(0, (generator_id, "The prompt's generator (not installed)"))
         self.fields["generator"] = forms.CharField(
             label="Generator", required=False, initial=generator_id,
             widget=forms.Select(choices=choices, attrs={
                 "hx-get": fields_url, "hx-target": "#generation-fields", "hx-swap": "innerHTML",
-                "hx-include": f"[name='prompt_version'], [name^='{VAR_PREFIX}'], [name='seed']",
+                "hx-include": (f"[name='prompt_version'], [name^='{VAR_PREFIX}'], "
+                               "[name='seed'], [name='parent_asset']"),
             }))
-        seed_default = version.default_parameters.get("seed")
+
+        # The version's defaults were written for its own generator; another generator
+        # starts from its own defaults (the service applies the same rule).
+        own = generator_id == version.generator_id
+        defaults = dict(version.default_parameters) if own else {}
+        if parameters is not None:
+            defaults = {k: v for k, v in parameters.items() if k != "seed"}
+        seed_default = defaults.get("seed") if parameters is None else None
         self.fields["seed"] = forms.CharField(
             label="Seed", required=False,
             initial=carried.get("seed", "" if seed_default is None else str(seed_default)),
-            help_text="Leave blank for a random seed; the same seed gives the same output.",
+            help_text=("Leave blank for a new random result each time; the same seed with the "
+                       "same settings gives the same result again."),
             widget=forms.NumberInput(attrs={"min": 0, "max": SEED_MAX, "step": 1}))
+        self.fields["seed"].raw_name = "seed"
 
         self.parameter_names: list[str] = []
+        self.plain_names: list[str] = []
         if self.generator_cls is not None:
             for param in self.generator_cls.all_parameters():
-                if param.name == "seed":
+                if param.name == "seed" or (param.only_with_inputs and parent is None):
                     continue
-                initial = version.default_parameters.get(param.name, param.default)
+                initial = defaults.get(param.name, param.default)
                 self.fields[PARAM_PREFIX + param.name] = _param_field(param, initial)
                 self.parameter_names.append(param.name)
+                if param.plain:
+                    self.plain_names.append(param.name)
+        self.service_errors: list[tuple[str, str, str]] = []
+
+    def _add_variable(self, var: dict[str, Any], value: Any) -> None:
+        """A prompt variable: the author's description as its label (or as help when it is
+        a sentence), and the default it falls back to as separate help."""
+        name = var["name"]
+        description = _sentence(var.get("description", "") or "")
+        short = description and len(description) <= _LABEL_CHARS
+        label = description.rstrip(".") if short else name.replace("_", " ").capitalize()
+        help_parts = [] if short else [description]
+        if var.get("default"):
+            help_parts.append(f"Leave blank to use “{var['default']}”.")
+        field = forms.CharField(label=label, required=False,
+                                help_text=" ".join(p for p in help_parts if p),
+                                initial=value,
+                                widget=forms.TextInput(attrs={
+                                    "placeholder": var.get("default") or ""}))
+        field.required_hint = bool(var.get("required", True)) and not var.get("default")
+        if field.required_hint:
+            field.widget.attrs["aria-required"] = "true"
+        self.fields[VAR_PREFIX + name] = field
+        self.variable_names.append(name)
 
     @staticmethod
     def _version_choices(templates: list[PromptTemplate]) -> list[tuple[str, Any]]:
@@ -190,6 +259,13 @@ class GenerationForm(forms.Form):
 
     # -- what the template iterates -----------------------------------------------------
     @property
+    def generator_name(self) -> str:
+        """The chosen generator in words."""
+        if self.generator_cls is None:
+            return "The prompt's generator (not installed)"
+        return generator_label(self.generator_cls)
+
+    @property
     def variable_fields(self) -> list[forms.BoundField]:
         """Inputs for the version's declared variables, in declaration order."""
         return [self[VAR_PREFIX + name] for name in self.variable_names]
@@ -198,6 +274,45 @@ class GenerationForm(forms.Form):
     def parameter_fields(self) -> list[forms.BoundField]:
         """Inputs for the generator's parameters other than the seed."""
         return [self[PARAM_PREFIX + name] for name in self.parameter_names]
+
+    @property
+    def plain_fields(self) -> list[forms.BoundField]:
+        """The everyday settings, shown first."""
+        return [self[PARAM_PREFIX + name] for name in self.plain_names]
+
+    @property
+    def advanced_fields(self) -> list[forms.BoundField]:
+        """Everything else, then the seed: shown inside the "Advanced settings" fold."""
+        return [self[PARAM_PREFIX + name] for name in self.parameter_names
+                if name not in self.plain_names] + [self["seed"]]
+
+    @property
+    def advanced_open(self) -> bool:
+        """Open the fold when one of its inputs has an error, so every error is in view."""
+        return self.is_bound and any(field.errors for field in self.advanced_fields)
+
+    @property
+    def error_summary(self) -> list[dict[str, str]]:
+        """Every error on the page, in page order: the input's label and id (if any) and
+        the message, for the summary at the top."""
+        if not self.is_bound:
+            return []
+        rows = []
+        for name in ("prompt_version", *(VAR_PREFIX + n for n in self.variable_names),
+                     "generator", *(PARAM_PREFIX + n for n in self.plain_names),
+                     *(f.name for f in self.advanced_fields)):
+            bound = self[name]
+            for message in bound.errors:
+                rows.append({"label": str(bound.label), "id": bound.auto_id,
+                             "message": message})
+        for label, message, _ in self.service_errors:
+            rows.append({"label": label, "id": "", "message": message})
+        return rows
+
+    @property
+    def parent_errors(self) -> list[str]:
+        """The service's refusals of the starting image, shown beside its thumbnail."""
+        return [message for _, message, key in self.service_errors if key == "parent_asset"]
 
     # -- to the service and back -------------------------------------------------------
     def submission(self) -> dict[str, Any]:
@@ -216,9 +331,13 @@ class GenerationForm(forms.Form):
                 parameters[name] = value
         if data.get("seed") not in (None, ""):
             parameters["seed"] = data["seed"]
-        return {"prompt_version": data.get("prompt_version") or self.version.pk,
-                "variables": variables, "generator": data.get("generator") or None,
-                "parameters": parameters}
+        out = {"prompt_version": data.get("prompt_version") or self.version.pk,
+               "variables": variables, "generator": data.get("generator") or None,
+               "parameters": parameters}
+        for key in ("parent_asset", "revision_of"):
+            if data.get(key):
+                out[key] = data[key]
+        return out
 
     def field_for_error(self, key: str) -> str | None:
         """The input a service error key belongs to, or None for a form-wide error."""
@@ -226,13 +345,27 @@ class GenerationForm(forms.Form):
             return VAR_PREFIX + key
         if key in _DIRECT_KEYS:
             return _DIRECT_KEYS[key]
-        if key.startswith("parameters.") and key[len("parameters."):] in self.parameter_names:
-            return PARAM_PREFIX + key[len("parameters."):]
+        name = key.removeprefix("parameters.")
+        if name in self.parameter_names:
+            return PARAM_PREFIX + name
         return None
 
+    def _words_for(self, key: str) -> str:
+        name = key.removeprefix("parameters.")
+        if self.generator_cls is not None:
+            for param in self.generator_cls.all_parameters():
+                if param.name == name:
+                    return param.describe()["label"]
+        return _KEY_WORDS.get(key, "Settings" if key.startswith("parameters.") else
+                              key.replace("_", " ").capitalize())
+
     def add_service_errors(self, exc: AssayError) -> None:
-        """Show each of the service's messages next to its input (others at the top)."""
+        """Show each of the service's messages next to its input (the others, named in
+        words, in the summary at the top)."""
         for key, messages in exc.errors.items():
             field = self.field_for_error(key)
             for message in messages:
-                self.add_error(field, message if field else f"{key}: {message}")
+                if field:
+                    self.add_error(field, message)
+                else:
+                    self.service_errors.append((self._words_for(key), message, key))

@@ -1,18 +1,17 @@
-"""The editors' review screens: the queue, one review, and its decision and comment forms.
+"""The editors' review page: one review, and its decision and comment forms.
 
 Same rules as the other portal pages: reads go through ``Review.objects.visible_to`` (an
 outsider gets a 404), the forms hand what was typed to ``workflow.decide`` and
-``workflow.add_comment`` (the actions the REST API calls), and a refusal is shown in the
-action's own words with its HTTP status. What the page offers comes from the same action
-objects: the decision form only when ``Decide(...).refusal()`` is None (else its sentence),
-the comment form only when ``AddComment(...).refusal()`` is None, and the queue is
-``Review.objects.awaiting(user)``, which applies the same rules.
+``workflow.add_comment`` (the actions the REST API calls), and a refusal is shown in words
+with its HTTP status (the service's own text, with field codes, stays in a Details fold).
+What the page offers comes from the same action objects: the decision form only when
+``Decide(...).refusal()`` is None (else its sentence), the comment form only when
+``AddComment(...).refusal()`` is None. Findings are worded by ``assay.portal.findings``;
+the queue lives in ``assay.portal.queue_views``.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,148 +20,41 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import escape, format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.text import capfirst
 from django.views.decorators.http import require_GET, require_POST
 
 from assay.core.exceptions import AssayError
 from assay.core.numbers import parse_whole
+from assay.portal.findings import (
+    check_name,
+    findings,
+    highlight,
+    region_style,
+    severity_word,
+    status_word,
+)
+from assay.portal.versions import text_diff
 from assay.portal.views import _role_context
 from governance.review import workflow
 from governance.review.choices import DecisionKind, ReviewStatus
-from governance.review.models import CheckResult, Review
+from governance.review.models import Review
 from governance.review.policy import AddComment, Decide, blockers, facts_for, results_for
 
 #: Form inputs named ``override_<check id>`` carry the reason to approve past that check.
 OVERRIDE_PREFIX = "override_"
-#: Worst first: a span covered by several findings is coloured by the worst of them.
-_STATUS_RANK = {"fail": 0, "warn": 1, "pass": 2}
-
-
-# -- evidence ------------------------------------------------------------------------------
-@dataclass
-class Finding:
-    """One piece of check evidence, numbered so the text marker and the list agree."""
-
-    number: int
-    check_id: str
-    status: str
-    severity: str
-    message: str
-    span: tuple[int, int] | None = None
-    quote: str = ""
-    region: tuple[int, int, int, int] | None = None
-    region_style: str = ""
-    data: list[tuple[str, str, str]] = field(default_factory=list)  # key, text, safe URL
-    raw: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def source_url(self) -> str:
-        """The factuality source as a link target, when it is an http(s) URL."""
-        return _safe_url(self.raw.get("source"))
-
-    @property
-    def verdict_tone(self) -> str:
-        """ok / bad / warn, to colour a factuality verdict whatever its exact wording."""
-        verdict = str(self.raw.get("verdict", "")).lower()
-        if verdict.startswith(("support", "verified", "consistent", "match")):
-            return "ok"
-        if verdict.startswith(("contradict", "conflict", "refut", "outdated", "expired")):
-            return "bad"
-        return "warn"
-
-
-def _safe_url(value: Any) -> str:
-    """Only http(s) links are rendered as links (never javascript: or data:)."""
-    text = str(value or "")
-    return text if text.startswith(("https://", "http://")) else ""
-
-
-def _span(value: Any, length: int) -> tuple[int, int] | None:
-    if (isinstance(value, (list, tuple)) and len(value) == 2
-            and all(isinstance(v, int) for v in value) and 0 <= value[0] < value[1] <= length):
-        return value[0], value[1]
-    return None
-
-
-def _region(value: Any, width: int | None, height: int | None) -> tuple[int, int, int, int] | None:
-    if (isinstance(value, (list, tuple)) and len(value) == 4
-            and all(isinstance(v, int) and v >= 0 for v in value) and value[2] and value[3]):
-        x, y, w, h = value
-        if not width or not height or (x + w <= width and y + h <= height):
-            return x, y, w, h
-    return None
-
-
-def _findings(results: list[CheckResult], text: str, width: int | None,
-              height: int | None) -> list[Finding]:
-    """Every evidence item of every result, numbered in reading order (text spans first)."""
-    items: list[Finding] = []
-    for result in results:
-        for ev in result.evidence if isinstance(result.evidence, list) else []:
-            if not isinstance(ev, dict):
-                continue
-            data = ev.get("data") if isinstance(ev.get("data"), dict) else {}
-            span = _span(ev.get("span"), len(text))
-            region = _region(ev.get("region"), width, height)
-            style = ""
-            if region and width and height:
-                x, y, w, h = region
-                style = (f"left:{100 * x / width:.2f}%;top:{100 * y / height:.2f}%;"
-                         f"width:{100 * w / width:.2f}%;height:{100 * h / height:.2f}%")
-            items.append(Finding(
-                number=0, check_id=result.check_id, status=result.status,
-                severity=result.severity, message=str(ev.get("message", "")),
-                span=span, quote=text[span[0]:span[1]] if span else "",
-                region=region, region_style=style, raw=data,
-                data=[(str(k), v if isinstance(v, str) else json.dumps(v), _safe_url(v))
-                      for k, v in data.items()]))
-    items.sort(key=lambda f: (f.span is None, f.span or (0, 0)))
-    for number, item in enumerate(items, start=1):
-        item.number = number
-    return items
-
-
-def highlight(text: str, findings: list[Finding]) -> SafeString:
-    """The text with each finding's span in a <mark> and a numbered link to the finding.
-
-    Overlapping spans are cut at every boundary, so each piece is marked once with all the
-    findings that cover it. Every piece of the text is escaped before it is joined; the
-    only markup in the result is the fixed tags below.
-    """
-    spanned = [f for f in findings if f.span]
-    bounds = sorted({0, len(text)} | {f.span[0] for f in spanned if f.span}
-                    | {f.span[1] for f in spanned if f.span})
-    pieces: list[str] = []
-    for start, end in zip(bounds, bounds[1:], strict=False):
-        covering = [f for f in spanned if f.span and f.span[0] <= start and end <= f.span[1]]
-        if covering:
-            worst = min((f.status for f in covering), key=lambda s: _STATUS_RANK.get(s, 3))
-            pieces.append(format_html(
-                '<mark class="ev ev-{}" title="{}" data-findings="{}">{}</mark>', worst,
-                "; ".join(f"{f.number}. {f.check_id}: {f.message}" for f in covering),
-                " ".join(str(f.number) for f in covering), text[start:end]))
-        else:
-            pieces.append(escape(text[start:end]))
-        for f in spanned:
-            if f.span and f.span[1] == end:
-                pieces.append(format_html(
-                    '<sup class="ev-marker"><a href="#finding-{}" id="finding-{}-in-text" '
-                    'aria-label="Finding {}">{}</a></sup>', f.number, f.number, f.number,
-                    f.number))
-    return mark_safe("".join(pieces))  # noqa: S308 - every piece above is escaped
+#: The comment form's image-region inputs, in the order of [x, y, width, height].
+REGION_FIELDS = ("region_x", "region_y", "region_w", "region_h")
+_DECIDED = {DecisionKind.APPROVE: "approved", DecisionKind.REJECT: "rejected",
+            DecisionKind.REQUEST_CHANGES: "asked for changes"}
+_STATE_WORDS = {"passed": "Passed", "current": "In progress", "waiting": "Waiting",
+                "not reached": "Not reached"}
+_NEWER = {ReviewStatus.IN_REVIEW: "is in review", ReviewStatus.APPROVED: "was approved",
+          ReviewStatus.REJECTED: "was rejected",
+          ReviewStatus.CHANGES_REQUESTED: "was sent back for changes",
+          ReviewStatus.SUPERSEDED: "was replaced too"}
 
 
 # -- page context --------------------------------------------------------------------------
-def _excerpt(review: Review) -> str:
-    asset = review.asset
-    if asset.kind == "text":
-        words = " ".join(asset.text.split())
-        return words[:77] + "…" if len(words) > 80 else words or "(empty text)"
-    return f"{asset.kind} {asset.sha256[:8]}"
-
-
 def _due(review: Review) -> datetime | None:
     stage = review.current_stage
     if stage is None:
@@ -170,8 +62,13 @@ def _due(review: Review) -> datetime | None:
     return review.stage_started_at + timedelta(hours=float(stage.get("due_hours", 48)))
 
 
+def _stage_label(review: Review, index: int) -> str:
+    """"stage 2 (Legal)" — how the decision message names a stage."""
+    return f"stage {index + 1} ({capfirst(review.stages[index].get('name', ''))})"
+
+
 def _stages(review: Review) -> list[dict[str, Any]]:
-    """Each stage with its state and who decided what at it."""
+    """Each stage with its state in words and who decided what at it."""
     decisions = list(review.decisions.select_related("reviewer"))
     rows = []
     for index, stage in enumerate(review.stages):
@@ -184,89 +81,169 @@ def _stages(review: Review) -> list[dict[str, Any]]:
             state = "waiting"
         else:
             state = "not reached"
-        rows.append({"index": index + 1, "stage": stage, "state": state,
-                     "decisions": [d for d in decisions if d.stage_index == index]})
+        made = [{"decision": d, "verb": _DECIDED.get(d.decision, d.get_decision_display()),
+                 "overrides": [{"name": check_name(str(o.get("check_id", ""))),
+                                "check_id": o.get("check_id", ""), "reason": o.get("reason", "")}
+                               for o in d.overrides if isinstance(o, dict)]}
+                for d in decisions if d.stage_index == index]
+        rows.append({"index": index + 1, "stage": stage, "name": capfirst(stage.get("name", "")),
+                     "state": state, "state_word": _STATE_WORDS.get(state, capfirst(state)),
+                     "decisions": made})
     return rows
 
 
 def _comments(review: Review) -> list[dict[str, Any]]:
-    text = review.asset.text if review.asset.kind == "text" else ""
-    return [{"comment": c,
-             "quote": text[c.span_start:c.span_end] if c.span_start is not None else ""}
-            for c in review.comments.select_related("author")]
+    """Comments with their quoted passage or their numbered box on the image."""
+    asset = review.asset
+    text = asset.text if asset.kind == "text" else ""
+    rows, boxes = [], 0
+    for c in review.comments.select_related("author"):
+        style = region_style(c.region, asset.width, asset.height) if c.region else ""
+        boxes += bool(style)
+        rows.append({"comment": c, "box": boxes if style else None, "region_style": style,
+                     "quote": text[c.span_start:c.span_end] if c.span_start is not None else ""})
+    return rows
+
+
+def _names(check_ids: Any) -> str:
+    names = [f"\u201c{check_name(str(c))}\u201d" for c in check_ids]
+    if len(names) < 2:
+        return "".join(names)
+    return ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _error_context(exc: AssayError | None) -> dict[str, Any]:
-    """The service's sentence and its per-field messages, as the template shows them."""
+    """The refusal in words for the page; the service's text and field codes for Details.
+
+    The service speaks to REST clients too ("overrides: {check id: reason}"); an editor
+    reads which check needs a reason, by its name.
+    """
     if exc is None:
         return {}
-    return {"message": exc.message, "errors": exc.errors,
-            "other": [(k, v) for k, v in exc.errors.items()
-                      if not k.startswith("overrides.") and k not in ("comment", "body")]}
+    errors = exc.errors or {}
+    missing = [k.removeprefix("overrides.") for k, v in errors.items()
+               if k.startswith("overrides.") and "a reason is required" in v]
+    blocked = errors.get("checks") if isinstance(errors.get("checks"), list) else []
+    if missing:
+        message = (f"Write a reason for approving past {_names(missing)}; the reason is kept "
+                   "in the audit trail.")
+    elif blocked:
+        message = (f"Approval is blocked: {_names(blocked)} failed too seriously to approve "
+                   "past. Reject it or request changes; a fixed version starts a new review.")
+    elif "region" in errors:
+        message = ("Mark an area inside the image: its left and top edges within the image, "
+                   "and a width and height of at least one pixel that do not run past it.")
+    elif "span" in errors:
+        message = ("Choose a passage inside the text: “from” must be smaller than “to”, and "
+                   "both within the text.")
+    else:
+        message = exc.message
+    return {"message": message, "raw": exc.message, "errors": errors,
+            "details": [(k, "; ".join(str(m) for m in v) if isinstance(v, list) else str(v))
+                        for k, v in errors.items()]}
+
+
+def _newer(request: HttpRequest, review: Review) -> dict[str, Any] | None:
+    """For a superseded review: the newest version of the asset and its latest review."""
+    if review.status != ReviewStatus.SUPERSEDED:
+        return None
+    newest = review.asset.newest_version()
+    if newest.pk == review.asset_id:
+        return None
+    latest = (Review.objects.visible_to(request.user).filter(asset=newest)
+              .order_by("-submitted_at", "-pk").first())
+    return {"asset": newest, "review": latest,
+            "state": _NEWER.get(latest.status, "exists") if latest else ""}
+
+
+def _compare(asset: Any) -> dict[str, Any] | None:
+    """This version beside the one it revises (``portal/_compare.html``'s context)."""
+    if not asset.is_revision or asset.parent is None:
+        return None
+    old = asset.parent
+    both_text = old.kind == "text" and asset.kind == "text"
+    return {"old": old, "new": asset, "diff": text_diff(old.text, asset.text) if both_text
+            else []}
 
 
 def _review_page(request: HttpRequest, review: Review, *, status: int = 200,
                  decision_error: AssayError | None = None,
                  comment_error: AssayError | None = None) -> HttpResponse:
     asset = review.asset
-    results = results_for(review)
     blocking, overridable = blockers(review)
+    results = results_for(review)
     facts = facts_for(request.user, review)  # one load for both questions below
     cannot_decide = Decide(request.user, review).refusal(facts)
     cannot_comment = AddComment(request.user, review).refusal(facts)
     text = asset.text if asset.kind == "text" else ""
-    findings = _findings(results, text, asset.width, asset.height)
+    found = findings(results, text, asset.width, asset.height)
     typed = request.POST if request.method == "POST" else {}
     d_err = _error_context(decision_error)
     overrides = [{"result": r, "name": f"{OVERRIDE_PREFIX}{r.check_id}",
+                  "check_name": check_name(r.check_id), "status_word": status_word(r.status),
                   "value": typed.get(f"{OVERRIDE_PREFIX}{r.check_id}", ""),
                   "errors": d_err.get("errors", {}).get(f"overrides.{r.check_id}", [])}
                  for r in overridable]
+    blocking_ids = {r.check_id for r in blocking}
+    overridable_ids = {r.check_id for r in overridable}
+    checks = [{"result": r, "name": check_name(r.check_id), "status_word": status_word(r.status),
+               "severity_word": severity_word(r.severity),
+               "approval": ("blocks" if r.check_id in blocking_ids
+                            else "reason" if r.check_id in overridable_ids else "")}
+              for r in results]
+    comments = _comments(review)
     return render(request, "portal/review.html", {
         **_role_context(request, review.project),
-        "review": review, "asset": asset, "results": results,
-        "blocking": blocking, "blocking_ids": {r.check_id for r in blocking},
-        "overridable_ids": {r.check_id for r in overridable},
-        "findings": findings, "highlighted": highlight(text, findings) if text else "",
-        "claims": [f for f in findings if "verdict" in f.raw],
-        "stages": _stages(review), "comments": _comments(review), "due": _due(review),
+        "review": review, "asset": asset, "checks": checks,
+        "blocking": blocking, "blocking_names": _names(r.check_id for r in blocking),
+        "findings": found, "highlighted": highlight(text, found) if text else "",
+        "region_findings": [f for f in found if f.region_style],
+        "claims": [f for f in found if "verdict" in f.raw],
+        "stages": _stages(review), "comments": comments,
+        "region_comments": [c for c in comments if c["box"]], "due": _due(review),
+        "stage_label": (_stage_label(review, review.stage_index) if review.current_stage
+                        else ""),
         "can_decide": cannot_decide is None,
         "cannot_decide": cannot_decide.message if cannot_decide else "",
         "overrides": overrides,
         "decision_error": d_err, "comment_error": _error_context(comment_error),
-        "typed": typed, "decision_kinds": DecisionKind,
+        "typed": typed, "region_fields": REGION_FIELDS,
         "can_comment": cannot_comment is None,
+        "newer": _newer(request, review), "compare": _compare(asset),
     }, status=status)
 
 
 def _review(request: HttpRequest, review_id: int) -> Review:
     return get_object_or_404(
         Review.objects.visible_to(request.user).select_related(
-            "project", "asset", "generated_by", "submitted_by"), pk=review_id)
+            "project", "asset", "asset__created_by", "asset__parent",
+            "asset__parent__created_by", "generated_by", "submitted_by"), pk=review_id)
+
+
+def decided_message(review: Review, *, stage_before: int) -> str:
+    """What the reviewer reads after deciding: what happened and what comes next."""
+    if review.status == ReviewStatus.APPROVED:
+        return "Approved. The asset is being signed; the signed file is what gets downloaded."
+    if review.status == ReviewStatus.REJECTED:
+        return ("Rejected. The creator is told your reason; this exact content cannot be "
+                "sent for review again.")
+    if review.status == ReviewStatus.CHANGES_REQUESTED:
+        return ("Changes requested. The creator is told what to change and can send a new "
+                "version.")
+    stage = review.current_stage
+    if stage is None:
+        return "Your decision is recorded."
+    if review.stage_index != stage_before:
+        return (f"Your approval is recorded; it now waits for "
+                f"{_stage_label(review, review.stage_index)}.")
+    given = review.decisions.filter(stage_index=review.stage_index,
+                                    decision=DecisionKind.APPROVE).count()
+    more = max(1, int(stage.get("approvals_required", 1)) - given)
+    return (f"Your approval is recorded; {_stage_label(review, review.stage_index)} still "
+            f"needs {more} more approval{'s' if more != 1 else ''}.")
 
 
 # -- pages ---------------------------------------------------------------------------------
-@login_required
-@require_GET
-def review_queue(request: HttpRequest) -> HttpResponse:
-    """Reviews waiting for me, and what was decided lately in my projects."""
-    waiting = (Review.objects.awaiting(request.user)
-               .select_related("project", "asset", "generated_by")
-               .order_by("stage_started_at"))
-    now = timezone.now()
-    rows = []
-    for review in waiting:
-        due = _due(review)
-        rows.append({"review": review, "excerpt": _excerpt(review), "due": due,
-                     "overdue": due is not None and due < now})
-    decided = []
-    for review in Review.objects.visible_to(request.user).recently_decided():
-        made = list(review.decisions.all())  # prefetched, oldest first
-        decided.append({"review": review, "excerpt": _excerpt(review),
-                        "last": made[-1] if made else None})
-    return render(request, "portal/reviews.html", {"waiting": rows, "decided": decided})
-
-
 @login_required
 @require_GET
 def review_detail(request: HttpRequest, review_id: int) -> HttpResponse:
@@ -283,6 +260,7 @@ def review_decide(request: HttpRequest, review_id: int) -> HttpResponse:
     approval only (they are what lets an approval past a warning).
     """
     review = _review(request, review_id)
+    stage_before = review.stage_index
     decision = request.POST.get("decision", "")
     overrides = {key.removeprefix(OVERRIDE_PREFIX): value
                  for key, value in request.POST.items()
@@ -294,8 +272,7 @@ def review_decide(request: HttpRequest, review_id: int) -> HttpResponse:
                                  comment=request.POST.get("comment", ""), overrides=overrides)
     except AssayError as exc:
         return _review_page(request, review, status=exc.status_code, decision_error=exc)
-    messages.success(request, f"Decision recorded. The review is now "
-                              f"{review.get_status_display().lower()}.")
+    messages.success(request, decided_message(review, stage_before=stage_before))
     return redirect("portal:review", review_id=review.pk)
 
 
@@ -305,17 +282,21 @@ def _number_or_text(value: str) -> int | str:
     return number if number is not None else value.strip()
 
 
+def _anchor(request: HttpRequest, names: tuple[str, ...]) -> list[Any] | None:
+    """The typed numbers of a span or region, or None when every input was left blank."""
+    values = [request.POST.get(name, "") for name in names]
+    return [_number_or_text(v) for v in values] if any(v.strip() for v in values) else None
+
+
 @login_required
 @require_POST
 def review_comment(request: HttpRequest, review_id: int) -> HttpResponse:
-    """Add a comment through ``workflow.add_comment``, anchored to a text span if given."""
+    """Add a comment through ``workflow.add_comment``, on a text span or an image region."""
     review = _review(request, review_id)
-    start, end = request.POST.get("span_start", ""), request.POST.get("span_end", "")
-    span: list[Any] | None = ([_number_or_text(start), _number_or_text(end)]
-                              if start.strip() or end.strip() else None)
     try:
         workflow.add_comment(request.user, review, body=request.POST.get("body", ""),
-                             span=span)
+                             span=_anchor(request, ("span_start", "span_end")),
+                             region=_anchor(request, REGION_FIELDS))
     except AssayError as exc:
         return _review_page(request, review, status=exc.status_code, comment_error=exc)
     messages.success(request, "Comment added.")

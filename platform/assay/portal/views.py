@@ -13,22 +13,31 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Q, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from assay.accounts.choices import Capability
-from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
+from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted, QuotaExceeded
 from assay.generation.choices import JobStatus
 from assay.generation.models import GenerationJob
 from assay.generation.registry import default_model_is_demo
 from assay.generation.services import cancel_job, submit_generation
 from assay.plugins.contracts import Generator
 from assay.plugins.manager import get_plugins
-from assay.portal.forms import VAR_PREFIX, GenerationForm, choose_version, version_label
+from assay.portal.forms import (
+    VAR_PREFIX,
+    GenerationForm,
+    choose_version,
+    version_label,
+)
+from assay.portal.quota_words import quota_message
+from assay.portal.starts import Start, start_from, visible_asset
+from assay.portal.words import generator_words
 from assay.studio.models import Asset, Membership, Project, PromptTemplate
+from assay.studio.models.assets import REVISION_KEYS
 from assay.studio.services.projects import require_capability, role_in
 from governance.provenance.downloads import asset_download
 
@@ -102,24 +111,26 @@ def project_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def _generation_form(request: HttpRequest, project: Project, templates: list[PromptTemplate],
-                     *, data: Any = None, wanted_version: Any = None,
-                     wanted_generator: str | None = None,
-                     carried: dict[str, Any] | None = None) -> GenerationForm | None:
+                     start: Start, *, data: Any = None) -> GenerationForm | None:
     """The form for the version and generator asked for (their defaults otherwise)."""
-    version = choose_version(templates, wanted_version)
+    version = choose_version(templates, start.version)
     if version is None:
         return None
     generators: dict[str, type[Generator]] = {
         gid: cls for gid, cls in get_plugins().generators.items()
         if cls.modality == version.modality}
-    generator_id = wanted_generator if wanted_generator in generators else version.generator_id
+    generator_id = start.generator if start.generator in generators else version.generator_id
     form = GenerationForm(
         data, templates=templates, version=version, generators=generators,
-        generator_id=generator_id, carried=carried,
+        generator_id=generator_id, carried=start.carried,
+        parameters=start.parameters if start.parameters_for == generator_id else None,
+        parent=start.parent, revision=start.revision,
         fields_url=reverse("portal:generate_fields", args=[project.slug]))
     chosen = generators.get(generator_id)
-    form.demo_model = chosen is not None and default_model_is_demo(
-        project, chosen, str(settings.ASSAY_MODELS_DIR))
+    # Only image models are still demos that draw noise; say so before anyone generates.
+    form.demo_model = (version.modality == "image" and chosen is not None
+                       and default_model_is_demo(project, chosen,
+                                                 str(settings.ASSAY_MODELS_DIR)))
     return form
 
 
@@ -128,10 +139,24 @@ def _refused(request: HttpRequest, project: Project, message: str) -> HttpRespon
                   {**_role_context(request, project), "message": message}, status=403)
 
 
+def _posted_start(request: HttpRequest, project: Project) -> Start:
+    """A POST names everything itself; look up only what the page shows of it."""
+    post = request.POST
+    return Start(version=post.get("prompt_version"), generator=post.get("generator"),
+                 parent=visible_asset(request.user, project, post.get("parent_asset"),
+                                      kind="image"),
+                 revision=visible_asset(request.user, project, post.get("revision_of")))
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def generate(request: HttpRequest, slug: str) -> HttpResponse:
-    """The generation form; a valid POST queues a job and opens its page."""
+    """The generation form; a valid POST queues a job and opens its page.
+
+    A GET may start from an earlier job, a starting image or an asset to revise (see
+    ``assay.portal.starts``). A refused POST shows the form again with what was typed and
+    every problem at once; a quota refusal is a sentence, not an error page.
+    """
     project = _project(request, slug)
     try:
         require_capability(request.user, project, Capability.GENERATE,
@@ -139,36 +164,43 @@ def generate(request: HttpRequest, slug: str) -> HttpResponse:
     except NotPermitted as exc:
         return _refused(request, project, exc.message)
     templates = _templates(request, project)
-    source = request.POST if request.method == "POST" else request.GET
-    form = _generation_form(
-        request, project, templates,
-        data=request.POST if request.method == "POST" else None,
-        wanted_version=source.get("prompt_version") or source.get("version"),
-        wanted_generator=source.get("generator"))
-    context: dict[str, Any] = {**_role_context(request, project), "form": form}
-    if form is None or request.method == "GET":
+    posted = request.method == "POST"
+    start = (_posted_start(request, project) if posted
+             else start_from(request.user, project, templates, request.GET))
+    form = _generation_form(request, project, templates, start,
+                            data=request.POST if posted else None)
+    context: dict[str, Any] = {**_role_context(request, project), "form": form,
+                               "notices": start.notices}
+    if form is None or not posted:
         return render(request, "portal/generate.html", context)
 
     form.is_valid()  # shape only; the service decides what is acceptable
     try:
         job = submit_generation(request.user, project=project, **form.submission())
+    except QuotaExceeded as exc:
+        response = render(request, "portal/generate.html",
+                          {**context, "quota_error": quota_message(exc.quota),
+                           "error": exc.message}, status=429)
+        response["Retry-After"] = str(exc.retry_after)
+        return response
     except NotPermitted as exc:
         form.add_service_errors(exc)
         return render(request, "portal/generate.html", {**context, "error": exc.message},
                       status=403)
-    except (InvalidInput, NotFound) as exc:
+    except (InvalidInput, NotFound, Conflict) as exc:
         form.add_service_errors(exc)
         return render(request, "portal/generate.html", {**context, "error": exc.message},
-                      status=400)
+                      status=exc.status_code)
     return redirect("portal:job", job_id=job.pk)
 
 
 @login_required
 @require_GET
 def generate_fields(request: HttpRequest, slug: str) -> HttpResponse:
-    """The variable and parameter inputs for another version or generator (htmx partial).
+    """The variable and setting inputs for another version or generator (htmx partial).
 
-    Values already typed into same-named variables (and the seed) are carried over.
+    Values already typed into same-named variables (and the seed) are carried over; the
+    settings start from the chosen generator's own defaults.
     """
     project = _project(request, slug)
     try:
@@ -176,34 +208,82 @@ def generate_fields(request: HttpRequest, slug: str) -> HttpResponse:
                            doing="submit generations")
     except NotPermitted as exc:
         return HttpResponse(exc.message, status=403, content_type="text/plain")
-    carried = {k: v for k, v in request.GET.items() if k.startswith(VAR_PREFIX) or k == "seed"}
-    form = _generation_form(
-        request, project, _templates(request, project),
-        wanted_version=request.GET.get("prompt_version") or request.GET.get("version"),
-        wanted_generator=request.GET.get("generator"), carried=carried)
+    start = Start(
+        version=request.GET.get("prompt_version") or request.GET.get("version"),
+        generator=request.GET.get("generator"),
+        carried={k: v for k, v in request.GET.items() if k.startswith(VAR_PREFIX) or k == "seed"},
+        parent=visible_asset(request.user, project, request.GET.get("parent_asset"),
+                             kind="image"))
+    form = _generation_form(request, project, _templates(request, project), start)
     if form is None:
         raise Http404("This project has no prompt templates.")
     return render(request, "portal/_generation_fields.html", {"form": form, "project": project})
 
 
+def _with_newest_versions(assets: list[Asset]) -> list[Asset]:
+    """Tell each asset's caption its newest version with one query for all of them.
+
+    The caption asks ``asset.newest_version`` (a query per asset); an asset nobody revised
+    is its own newest version, so that answer is set on the instance, and only assets
+    that were revised (rare on a job page) ask the model.
+    """
+    if not assets:
+        return assets
+    revised = set(Asset.objects.filter(parent__in=assets).filter(
+        Q(metadata__has_key=REVISION_KEYS[0]) | Q(metadata__has_key=REVISION_KEYS[1])
+    ).values_list("parent_id", flat=True))
+    for asset in assets:
+        if asset.pk not in revised:
+            asset.newest_version = asset  # shadows the method: there is nothing newer
+    return assets
+
+
 def _job_status_context(request: HttpRequest, job: GenerationJob) -> dict[str, Any]:
     assets: list[Asset] = []
     if job.status == JobStatus.SUCCEEDED:
-        assets = list(Asset.objects.visible_to(request.user).filter(job=job).order_by("index"))
-    can_cancel = not job.is_terminal and _can(request, job.project, Capability.GENERATE)
-    return {"job": job, "assets": assets, "can_cancel": can_cancel}
+        assets = _with_newest_versions(list(
+            Asset.objects.visible_to(request.user).filter(job=job)
+            .prefetch_related("reviews").order_by("index")))
+    can_generate = _can(request, job.project, Capability.GENERATE)
+    model_name = str((job.model_ref or {}).get("name") or "")
+    return {"job": job, "assets": assets, "can_cancel": can_generate and not job.is_terminal,
+            "can_generate": can_generate,
+            "demo_image": job.modality == "image" and model_name.startswith("assay-demo")}
+
+
+def _settings_in_words(job: GenerationJob) -> list[tuple[str, str]]:
+    """The job's settings under their labels, in the generator's order (seed apart)."""
+    generator = get_plugins().generator(job.generator_id)
+    params = {p.name: p for p in generator.all_parameters()} if generator else {}
+    order = [name for name in params if name in job.parameters] + sorted(
+        name for name in job.parameters if name not in params)
+    rows = []
+    for name in order:
+        if name == "seed":
+            continue
+        value = job.parameters[name]
+        label = (params[name].describe()["label"] if name in params
+                 else name.replace("_", " ").capitalize())
+        if isinstance(value, bool):
+            shown = "yes" if value else "no"
+        else:
+            shown = "none" if value in ("", None) else str(value)
+        rows.append((label, shown))
+    return rows
 
 
 @login_required
 @require_GET
 def job_detail(request: HttpRequest, job_id: Any) -> HttpResponse:
-    """A job: what was asked for, and its live status and output."""
+    """A job: what was asked for in words, its live status and its outputs side by side."""
     job = _job(request, job_id)
     labels = [lb.name for lb in job.prompt_version.labels.all()]
     return render(request, "portal/job.html", {
         **_role_context(request, job.project),
         **_job_status_context(request, job),
         "version_label": version_label(job.prompt_version, labels),
+        "generator_name": generator_words(job.generator_id),
+        "settings": _settings_in_words(job),
         "parameters": sorted((k, json.dumps(v)) for k, v in job.parameters.items()
                              if k != "seed"),
     })

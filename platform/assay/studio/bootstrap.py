@@ -30,8 +30,10 @@ DEMO_USERS: tuple[tuple[str, str, str], ...] = (
     ("admin", "", GlobalRole.ADMIN),
 )
 
+#: An instruction, because the embedded default text model (SmolLM2-135M-Instruct) answers
+#: one; it names the product in what it writes.
 DEMO_PROMPT = (
-    "Introducing {{ product }}, built for {{ audience }}. {{ product }} helps you"
+    "Write two sentences of product copy introducing {{ product }} to {{ audience }}."
 )
 
 
@@ -82,7 +84,7 @@ def bootstrap_demo() -> DemoLogins:
                      "default": "busy teams"},
                 ],
                 generator_id="text-transformers",
-                default_parameters={"max_new_tokens": 60, "temperature": 0.8},
+                default_parameters={"max_new_tokens": 80, "temperature": 0.7},
             )
         if not PromptTemplate.objects.filter(project=project, slug="product-shot").exists():
             create_template(

@@ -42,6 +42,11 @@ class GenerationJob(models.Model):
         "studio.Asset", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
         help_text="The init image of an image-to-image job (recorded as the output's parent).",
     )
+    revision_of = models.ForeignKey(
+        "studio.Asset", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        help_text="The asset this job regenerates as a new version: its outputs are "
+                  "recorded as revisions of it (parent, metadata['revision_of']).",
+    )
 
     status = models.CharField(
         max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True
