@@ -66,7 +66,7 @@ def test_creator_generates_and_watches_the_job_finish(page, live_server, users, 
         page.wait_for_timeout(100)
     worker.join(timeout=30)
 
-    expect(page.locator("#job-status-badge")).to_have_text("succeeded")
+    expect(page.locator("#job-status-badge")).to_have_text("Succeeded")
     expect(page.locator("#job-status [role=progressbar]")).to_have_attribute(
         "aria-valuenow", "100")
     expect(page.locator(".output-text")).to_contain_text("Write about Rocket Soap for everyone.")

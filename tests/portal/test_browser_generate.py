@@ -46,7 +46,7 @@ def _wait_for_job(page: Any, timeout: int = 30_000) -> GenerationJob:
     page.wait_for_url(JOB_URL)
     job_id = JOB_URL.match(page.url).group(1)
     worker = run_in_background(job_id)
-    expect(page.locator("#job-status-badge")).to_have_text("succeeded", timeout=timeout)
+    expect(page.locator("#job-status-badge")).to_have_text("Succeeded", timeout=timeout)
     worker.join(timeout=30)
     return GenerationJob.objects.get(pk=job_id)
 
