@@ -53,6 +53,7 @@ class Page:
 PAGES = [
     Page("portal:home", 4),
     Page("portal:project", 10, args=lambda w: [w["project"].slug]),
+    Page("portal:project_manage", 6, user="owner", args=lambda w: [w["project"].slug]),
     Page("portal:generate", 10, args=lambda w: [w["project"].slug]),
     Page("portal:job", 10, args=lambda w: [w["job"].pk]),
     Page("portal:job_status", 7, args=lambda w: [w["job"].pk]),

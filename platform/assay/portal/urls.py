@@ -5,6 +5,7 @@ from django.urls import path
 
 from assay.portal import (
     asset_views,
+    manage_views,
     queue_views,
     review_views,
     token_views,
@@ -21,6 +22,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
+    path("projects/<slug:slug>/manage/", manage_views.project_manage, name="project_manage"),
     path("projects/<slug:slug>/generate/", views.generate, name="generate"),
     path("projects/<slug:slug>/generate/fields/", views.generate_fields,
          name="generate_fields"),
