@@ -12,7 +12,7 @@ export TRANSFORMERS_OFFLINE := 1
 RUN_REQS := requirements/base.txt requirements/ml.txt requirements/models-nodeps.txt
 TEST_REQS := $(RUN_REQS) requirements/dev.txt
 
-.PHONY: run test install install-test lint bench browser clean
+.PHONY: run test install install-test lint bench browser oidc-provider clean
 
 $(PY):
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "Assay needs Python 3.11+"'
@@ -32,7 +32,17 @@ $(VENV)/.test-installed: $(VENV)/.run-installed requirements/dev.txt tests/dummy
 
 install: $(VENV)/.run-installed
 
-install-test: $(VENV)/.test-installed browser
+install-test: $(VENV)/.test-installed browser oidc-provider
+
+# The OpenID Connect provider the sign-in tests start (npm oidc-provider, pinned by the
+# committed package-lock.json); needs Node 20+ and npm.
+OIDC_DIR := tests/fixtures/oidc
+oidc-provider: $(OIDC_DIR)/node_modules/.installed
+
+$(OIDC_DIR)/node_modules/.installed: $(OIDC_DIR)/package.json $(OIDC_DIR)/package-lock.json
+	@if command -v npm >/dev/null; then \
+		npm ci --prefix $(OIDC_DIR) --no-audit --no-fund --silent && touch $@; \
+	else echo "No npm: the single sign-on tests will be skipped (or fail under CI=true)."; fi
 
 # Debian's Chromium for the portal's browser tests (never a downloaded browser build).
 browser:

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from assay.audit.context import Actor, audit_context
+from assay.audit.context import Actor, audit_context, current
 from assay.audit.models import AuditEvent
 from assay.audit.services import record
 from assay.core.exceptions import AssayError, Conflict, InvalidInput
@@ -39,6 +40,7 @@ from governance.provenance.errors import FileTooLarge, SigningUnavailable, Unsup
 from governance.provenance.models import SignedAsset, signed_folder
 from governance.provenance.signing import Ingredient, SignedBytes, sign_bytes
 from governance.provenance.verify import Report, verify_bytes
+from governance.publishing.dispatch import queue_publications
 from governance.review.choices import ReviewStatus
 from governance.review.models import Review
 
@@ -181,6 +183,9 @@ def _store(row: SignedAsset, signed: SignedBytes, audit: tuple[str, dict[str, An
                                  "manifest": row.manifest_label, "format": row.format,
                                  "embedded": row.embedded,
                                  "certificate": row.certificate_fingerprint})
+                if audit[0] == "provenance.asset.signed":  # publishers, once it commits
+                    transaction.on_commit(partial(queue_publications, str(row.pk),
+                                                  current().correlation_id))
         except IntegrityError:
             for field in (row.file, row.sidecar):
                 if field:

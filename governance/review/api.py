@@ -10,10 +10,14 @@ from typing import Any
 
 from django.core.validators import URLValidator
 from django.db.models import QuerySet
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
 from rest_framework.fields import empty
+from rest_framework.parsers import MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -32,7 +36,7 @@ from assay.core.inputs import (
 from assay.core.rest import ScopedViewSet
 from assay.studio.models import Asset, Project
 from assay.studio.services.projects import require_capability
-from governance.review import brand, workflow
+from governance.review import brand, fact_csv, workflow
 from governance.review.choices import (
     DEFAULT_BLOCKING,
     MAX_COMMENT_CHARS,
@@ -515,3 +519,70 @@ class ReviewPolicyView(APIView):
         brand.update_policy(request.user, project, schema.validated(request.data),
                             partial=partial)
         return self.get(request, slug)
+
+
+# --- the fact library as CSV ---------------------------------------------------------
+
+
+class FactsImportInput(InputSerializer):
+    """``POST /projects/{slug}/facts/import/`` (multipart): a CSV file and what to do."""
+
+    file = serializers.FileField(help_text="CSV, UTF-8, with a header row: statement, "
+                                           "source_url, valid_from, valid_until (only "
+                                           "statement is required; dates as 2026-01-31).")
+    mode = StrictCharField(max_length=10, required=False, default="add",
+                           help_text="add (keep the library, add the rows; the default) or "
+                                     "replace (the file becomes the whole library).")
+
+
+class FactsImportedSerializer(serializers.Serializer):
+    imported = serializers.IntegerField(help_text="Rows imported from the file.")
+    facts = FactSerializer(many=True, help_text="The whole library afterwards.")
+
+
+class FactsExportView(APIView):
+    """The fact library as a CSV download (members read)."""
+
+    def perform_content_negotiation(self, request: Request,
+                                    force: bool = False) -> tuple[BaseRenderer, str]:
+        """Errors as JSON whatever the Accept header; the file itself is CSV."""
+        renderer = JSONRenderer()
+        return renderer, renderer.media_type
+
+    @extend_schema(summary="Export the approved facts as CSV",
+                   responses={(200, "text/csv"): OpenApiTypes.STR},
+                   description="Columns statement, source_url, valid_from, valid_until; "
+                               "the file imports back unchanged.")
+    def get(self, request: Request, slug: str) -> StreamingHttpResponse:
+        """The CSV download."""
+        project = _project(request, slug)
+        response = StreamingHttpResponse(fact_csv.export_rows(project),
+                                         content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{project.slug}-facts.csv"'
+        return response
+
+
+class FactsImportView(APIView):
+    """Import approved facts from CSV, all or nothing (owners)."""
+
+    parser_classes = (MultiPartParser,)
+
+    @extend_schema(summary="Import approved facts from CSV",
+                   request={"multipart/form-data": FactsImportInput},
+                   responses={201: FactsImportedSerializer},
+                   description="All or nothing: when any row is bad, nothing is stored and "
+                               "the 400 lists each bad row (\"row 3\": what to fix; the "
+                               f"header is row 1). {_KIT_WRITE}")
+    def post(self, request: Request, slug: str) -> Response:
+        """201 with the number imported and the library."""
+        project = require_capability(request.user, slug, Capability.MANAGE,
+                                     doing="import approved facts")
+        data = FactsImportInput.validated(request.data)
+        imported = fact_csv.import_facts(request.user, project, data["file"].read(),
+                                         mode=data["mode"])
+        facts = ApprovedFact.objects.filter(project=project).order_by("pk")
+        return Response({"imported": imported,
+                         "facts": [{"id": f.pk, "statement": f.statement,
+                                    "source_url": f.source_url, "valid_from": f.valid_from,
+                                    "valid_until": f.valid_until} for f in facts]},
+                        status=status.HTTP_201_CREATED)

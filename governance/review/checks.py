@@ -14,7 +14,7 @@ from assay.plugins.contracts import CHECK_STATUSES, SEVERITIES, CheckOutcome, Ch
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
 from governance.review.brand import check_context, policy_for
-from governance.review.models import CheckResult
+from governance.review.models import CheckResult, PromotionRun
 from governance.review.policy import OpenReview
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,10 @@ def run_checks(asset_id: str, *, correlation_id: str | None = None) -> list[Chec
         record("review.checks.completed", target=asset, data={
             "sha256": asset.sha256,
             "results": {r.check_id: [r.status, r.severity] for r in results}})
-        if policy_for(asset.project).auto_submit:
+        # A promotion's golden-set outputs are judged on the promotion's page; they are
+        # trial runs, not assets anyone asked to publish, so they never enter the queue.
+        trial = PromotionRun.objects.filter(job_id=asset.job_id).exists() if asset.job_id else False
+        if policy_for(asset.project).auto_submit and not trial:
             try:
                 with transaction.atomic():  # a refusal undoes the opening, not the results
                     OpenReview(asset).execute()

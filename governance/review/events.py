@@ -26,3 +26,10 @@ register("review.stage.reminded", "Reviewers reminded", "A stage was overdue; re
 register("review.stage.escalated", "Escalated to owners", "A stage stayed overdue; the "
          "project owners were told.")
 register("studio.asset.revised", "Asset edited", "A new version of an asset was saved.")
+register("review.promotion.requested", "Promotion requested",
+         "Someone asked for a prompt version to become a protected label; its golden-set "
+         "run started.")
+register("review.promotion.approved", "Promotion approved",
+         "A reviewer other than the version's author approved; the protected label moved.")
+register("review.promotion.rejected", "Promotion rejected",
+         "A reviewer rejected a promotion; the protected label stayed where it was.")

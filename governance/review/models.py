@@ -248,3 +248,6 @@ class InboxSeen(models.Model):
 
 __all__ = ("ApprovedFact", "BrandKit", "CheckResult", "Comment", "Decision", "DecisionKind",
            "InboxItem", "InboxSeen", "Review", "ReviewPolicy", "ReviewStatus")
+
+# Promotion reviews live in their own module; Django finds models through this one.
+from governance.review.promotion_models import Promotion, PromotionRun  # noqa: E402, F401

@@ -24,6 +24,11 @@ from assay.plugins.contracts import (
     NullProgress,
     Param,
     Progress,
+    PublishAttempt,
+    PublishedAsset,
+    Publisher,
+    PublishOutcome,
+    PublishTarget,
     RequestResult,
 )
 from assay.plugins.hookspecs import hookimpl
@@ -60,6 +65,11 @@ __all__ = (
     "OwnerPattern",
     "Param",
     "Progress",
+    "PublishAttempt",
+    "PublishOutcome",
+    "PublishTarget",
+    "PublishedAsset",
+    "Publisher",
     "RequestResult",
     "ResolvedSource",
     "build_model_folder",

@@ -7,6 +7,7 @@ Defaults are the embedded mode's (SQLite, a serverless broker, files under var/)
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -122,6 +123,16 @@ SETTINGS: tuple[Setting, ...] = (
             "Most parts (PNG chunks, JPEG segments, GIF blocks, WebP/WAV chunks, MP4/AVIF "
             "boxes, TIFF directory entries) a file may have for the verify endpoint to read "
             "it; more is a fast 400 (the reader's work grows with the parts, not the bytes)."),
+    # --- Publishing (webhooks) ---------------------------------------------------------
+    Setting("ASSAY_WEBHOOK_ALLOW_LOOPBACK", "false",
+            "Let webhook endpoints point at 127.0.0.1 / localhost (tests, the embedded mode "
+            "on one machine); other private, link-local and loopback addresses are always "
+            "refused, as are URLs that are not http(s)."),
+    Setting("ASSAY_WEBHOOK_MAX_ATTEMPTS", "8",
+            "Attempts per webhook delivery (network errors, 5xx and 429 are retried with "
+            "exponential backoff and jitter, from 30 s up to 1 h) before it gives up."),
+    Setting("ASSAY_WEBHOOK_TIMEOUT_SECONDS", "10",
+            "Seconds one webhook request may take (connect and answer)."),
     # --- Production serving: gunicorn, the database pool, HTTPS, static files ---------
     Setting("ASSAY_WEB_BIND", "127.0.0.1:8000",
             "Where gunicorn listens (host:port; 0.0.0.0:8000 in a container)."),
@@ -182,6 +193,31 @@ SETTINGS: tuple[Setting, ...] = (
             "accounts.user.locked_out."),
     Setting("ASSAY_LOGIN_COOLOFF_MINUTES", "15",
             "How long a sign-in lockout lasts; each attempt during it starts it again."),
+    Setting("ASSAY_OIDC_CLIENT_ID", "",
+            "OpenID Connect client id at your identity provider; empty: single sign-on is "
+            "off and only local accounts sign in."),
+    Setting("ASSAY_OIDC_CLIENT_SECRET", "", "OpenID Connect client secret."),
+    Setting("ASSAY_OIDC_PROVIDER_NAME", "single sign-on",
+            "Provider name on the sign-in button (\"Sign in with <name>\")."),
+    Setting("ASSAY_OIDC_ISSUER", "",
+            "Provider issuer URL; endpoints are read from its "
+            "/.well-known/openid-configuration unless set below."),
+    Setting("ASSAY_OIDC_AUTHORIZATION_ENDPOINT", "",
+            "Authorization endpoint (overrides discovery)."),
+    Setting("ASSAY_OIDC_TOKEN_ENDPOINT", "", "Token endpoint (overrides discovery)."),
+    Setting("ASSAY_OIDC_USERINFO_ENDPOINT", "", "Userinfo endpoint (overrides discovery)."),
+    Setting("ASSAY_OIDC_JWKS_ENDPOINT", "", "JWKS endpoint (overrides discovery)."),
+    Setting("ASSAY_OIDC_SIGN_ALGO", "RS256", "ID token signing algorithm (RS256 or ES256)."),
+    Setting("ASSAY_OIDC_SCOPES", "openid email profile groups",
+            "Scopes asked for, space-separated."),
+    Setting("ASSAY_OIDC_GROUPS_CLAIM", "groups",
+            "Userinfo claim that lists the user's groups at the provider."),
+    Setting("ASSAY_OIDC_ROLE_MAP", "{}",
+            "JSON mapping provider groups to roles: a global role (\"admin\", \"auditor\") "
+            "or {project slug: project role}, e.g. {\"assay-admins\": \"admin\", "
+            "\"marketing\": {\"spring-launch\": \"creator\"}}. Applied at every sign-in."),
+    Setting("ASSAY_OIDC_REQUIRE_MAPPED_GROUP", "true",
+            "Refuse provider users who are in none of the mapped groups."),
 )
 
 _DECLARED = {s.name: s for s in SETTINGS}
@@ -214,6 +250,15 @@ def env_int(name: str) -> int:
         return int(value)
     except ValueError:
         raise ValueError(f"{name}={value!r} is not a whole number") from None
+
+
+def env_json(name: str) -> object:
+    """JSON values, with an error that names the variable."""
+    value = env(name)
+    try:
+        return json.loads(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} is not valid JSON: {exc}") from None
 
 
 def env_list(name: str) -> list[str]:

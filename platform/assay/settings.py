@@ -17,6 +17,7 @@ from assay.conf import (
     env,
     env_bool,
     env_int,
+    env_json,
     env_list,
     path_setting,
     secret_key,
@@ -86,6 +87,7 @@ INSTALLED_APPS = [
     "governance.review",
     "governance.usage",
     "governance.provenance",
+    "governance.publishing",
 ]
 
 #: The platform's own hook implementations, registered in every plugin manager and never
@@ -124,9 +126,41 @@ AUTH_USER_MODEL = "accounts.User"
 # password. It needs the request, which Django's login forms (portal and admin) pass.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "assay.accounts.oidc.LocalPasswordGuard",  # no password sign-in for single sign-on users
     "django.contrib.auth.backends.ModelBackend",
+    "assay.accounts.oidc.ProviderBackend",  # OIDC sign-in; answers only on its callback
 ]
 LOGIN_URL = "portal:login"
+
+# Single sign-on (OpenID Connect, mozilla-django-oidc): off unless a client id is set.
+# Endpoints left empty are read from the issuer's discovery document on first use.
+ASSAY_OIDC_ENABLED = bool(env("ASSAY_OIDC_CLIENT_ID"))
+ASSAY_OIDC_PROVIDER_NAME = env("ASSAY_OIDC_PROVIDER_NAME")
+ASSAY_OIDC_ISSUER = env("ASSAY_OIDC_ISSUER").rstrip("/")
+ASSAY_OIDC_GROUPS_CLAIM = env("ASSAY_OIDC_GROUPS_CLAIM")
+ASSAY_OIDC_ROLE_MAP = env_json("ASSAY_OIDC_ROLE_MAP")
+if not isinstance(ASSAY_OIDC_ROLE_MAP, dict):
+    raise ValueError("ASSAY_OIDC_ROLE_MAP must be a JSON object: {group: role or "
+                     "{project slug: role}}")
+for _group, _target in ASSAY_OIDC_ROLE_MAP.items():
+    if not (_target in ("admin", "auditor") or (isinstance(_target, dict) and all(
+            r in ("creator", "reviewer", "owner") for r in _target.values()))):
+        raise ValueError(f"ASSAY_OIDC_ROLE_MAP: group {_group!r} must map to \"admin\", "
+                         "\"auditor\" or {project slug: \"creator\"/\"reviewer\"/\"owner\"}")
+ASSAY_OIDC_REQUIRE_MAPPED_GROUP = env_bool("ASSAY_OIDC_REQUIRE_MAPPED_GROUP")
+OIDC_RP_CLIENT_ID = env("ASSAY_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env("ASSAY_OIDC_CLIENT_SECRET")
+OIDC_OP_AUTHORIZATION_ENDPOINT = env("ASSAY_OIDC_AUTHORIZATION_ENDPOINT")
+OIDC_OP_TOKEN_ENDPOINT = env("ASSAY_OIDC_TOKEN_ENDPOINT")
+OIDC_OP_USER_ENDPOINT = env("ASSAY_OIDC_USERINFO_ENDPOINT")
+OIDC_OP_JWKS_ENDPOINT = env("ASSAY_OIDC_JWKS_ENDPOINT")
+OIDC_RP_SIGN_ALGO = env("ASSAY_OIDC_SIGN_ALGO")
+OIDC_RP_SCOPES = env("ASSAY_OIDC_SCOPES")
+OIDC_USE_PKCE = True
+OIDC_AUTHENTICATION_CALLBACK_URL = "oidc_callback"
+OIDC_STORE_ID_TOKEN = True  # for the provider's end-session hint at sign-out
+OIDC_OP_LOGOUT_URL_METHOD = "assay.accounts.oidc.provider_logout_url"
+OIDC_OP_END_SESSION_ENDPOINT = ""  # from discovery
 LOGIN_REDIRECT_URL = "portal:home"
 LOGOUT_REDIRECT_URL = "portal:login"
 
@@ -335,6 +369,9 @@ ASSAY_PROVENANCE_REVIEWER_IDENTITY = env("ASSAY_PROVENANCE_REVIEWER_IDENTITY")
 ASSAY_PROVENANCE_THUMBNAILS = env_bool("ASSAY_PROVENANCE_THUMBNAILS")
 ASSAY_VERIFY_MAX_BYTES = env_int("ASSAY_VERIFY_MAX_BYTES")
 ASSAY_VERIFY_MAX_PARTS = env_int("ASSAY_VERIFY_MAX_PARTS")
+ASSAY_WEBHOOK_ALLOW_LOOPBACK = env_bool("ASSAY_WEBHOOK_ALLOW_LOOPBACK")
+ASSAY_WEBHOOK_MAX_ATTEMPTS = env_int("ASSAY_WEBHOOK_MAX_ATTEMPTS")
+ASSAY_WEBHOOK_TIMEOUT_SECONDS = env_int("ASSAY_WEBHOOK_TIMEOUT_SECONDS")
 
 # --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
@@ -372,6 +409,11 @@ CELERY_BEAT_SCHEDULE = {
     },
     "sign-approved": {  # approvals whose signing task the broker lost
         "task": "provenance.sweep",
+        "schedule": float(ASSAY_SWEEP_INTERVAL_SECONDS),
+        "options": {"queue": "cpu", "expires": float(ASSAY_SWEEP_INTERVAL_SECONDS)},
+    },
+    "publish-deliveries": {  # webhook deliveries whose task message was lost
+        "task": "publishing.sweep",
         "schedule": float(ASSAY_SWEEP_INTERVAL_SECONDS),
         "options": {"queue": "cpu", "expires": float(ASSAY_SWEEP_INTERVAL_SECONDS)},
     },

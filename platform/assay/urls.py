@@ -7,6 +7,7 @@ the user's project role.
 from django.contrib import admin
 from django.urls import include, path
 
+from assay.accounts.oidc_views import ProviderCallbackView, ProviderLoginView, ProviderLogoutView
 from assay.api.health import healthz, readyz
 
 urlpatterns = [
@@ -14,6 +15,10 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("api/v1/", include("assay.api.urls")),
     path("admin/", admin.site.urls),
+    # single sign-on (OpenID Connect); 404 while ASSAY_OIDC_CLIENT_ID is empty
+    path("oidc/authenticate/", ProviderLoginView.as_view(), name="oidc_authenticate"),
+    path("oidc/callback/", ProviderCallbackView.as_view(), name="oidc_callback"),
+    path("oidc/logout/", ProviderLogoutView.as_view(), name="oidc_logout"),
     path("", include("assay.portal.urls")),
 ]
 

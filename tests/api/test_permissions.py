@@ -20,6 +20,8 @@ from rest_framework.test import APIClient
 from assay.accounts.services import create_token
 from governance.review.models import Review
 from tests.conftest import generate_checked
+from tests.publishing.helpers import endpoint_with_log
+from tests.review.promotion_helpers import matrix_promotion
 
 ROLES = ("anon", "outsider", "creator", "reviewer", "owner", "auditor", "admin")
 
@@ -43,8 +45,13 @@ def world(users, project, template, other_project, django_capture_on_commit_call
     job = asset.job
     review = Review.objects.get(asset=asset)
     token, _secret = create_token(users["creator"], name="ci", scope="read", days=7)
-    return {"job": str(job.pk), "asset": str(asset.pk), "review": review.pk,
-            "slug": project.slug, "token": token.pk}
+    webhook, delivery = endpoint_with_log(project, users["owner"])
+    promotion = matrix_promotion(users, project, template, django_capture_on_commit_callbacks)
+    return {"webhook": webhook.pk, "delivery": str(delivery.pk), **promotion,
+            "job": str(job.pk), "asset": str(asset.pk), "review": review.pk,
+            "slug": project.slug, "token": token.pk,
+            "template": template.pk, "template_slug": template.slug,
+            "version": template.versions.get(number=1).pk}
 
 
 def client_for(role: str, users: dict[str, Any]) -> APIClient:
@@ -73,10 +80,11 @@ MATRIX: dict[str, tuple[str, str]] = {
     "audit-verify": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
     "audit-actions": ("401 403 403 403 403 200 200", "401 403 403 403 403 405 405"),
     # a project's data: members (and auditors, admins) read; outsiders get 404
-    "project-list": ("401 200 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "project-list": ("401 200 200 200 200 200 200", "401 403 403 403 403 403 400"),
     "project-detail": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
     "project-assets": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
-    "project-templates": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    # the list, and (the prompt library's create, same path) an empty body: a 400
+    "project-templates": ("401 404 200 200 200 200 200", "401 404 400 400 400 400 400"),
     "brand-kit": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
     "review-policy": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
     "quotas": ("401 404 200 200 200 200 200", "401 404 400 400 400 400 400"),
@@ -139,6 +147,98 @@ MATRIX: dict[str, tuple[str, str]] = {
     "inbox_read": ("302 405 405 405 405 405 405", "302 302 302 302 302 302 302"),
     # verify any file (REST twin: provenance-verify); a POST without a file is a 400
     "verify": ("302 200 200 200 200 200 200", "302 400 400 400 400 400 400"),
+    # the auditors' screens (REST twins: audit-events, audit-export, audit-verify, usage);
+    # verify now redirects back to the audit browser
+    "audit": ("302 403 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    "audit_verify": ("302 405 405 405 405 405 405", "302 403 403 403 403 302 302"),
+    "usage_dashboard": ("302 403 403 403 403 200 200", "302 405 405 405 405 405 405"),
+    # the admins' screens and their REST twins (plugins: "plugins", tokens: "token-list");
+    # revoking the creator's token (already revoked above) redirects back with a message
+    "health": ("401 403 403 403 403 403 200", "401 405 405 405 405 405 405"),
+    "provenance-credentials": ("401 403 403 403 403 403 200",
+                               "401 405 405 405 405 405 405"),
+    "admin_index": ("302 403 403 403 403 403 200", "405 405 405 405 405 405 405"),
+    "admin_plugins": ("302 403 403 403 403 403 200", "405 405 405 405 405 405 405"),
+    "admin_signing": ("302 403 403 403 403 403 200", "405 405 405 405 405 405 405"),
+    "admin_tokens": ("302 403 403 403 403 403 200", "405 405 405 405 405 405 405"),
+    "admin_token_revoke": ("405 405 405 405 405 405 405", "302 403 403 403 403 403 302"),
+    "admin_health": ("302 403 403 403 403 403 200", "405 405 405 405 405 405 405"),
+    # owners' screens: members read; only owners (and admins) save, others get a 403 in
+    # words; an empty form is a 400 (the models page saves an empty list: 200)
+    "facts-export": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    # multipart only: a JSON body is a 415 for those who may import
+    "facts-import": ("401 405 405 405 405 405 405", "401 404 403 403 415 403 415"),
+    "project-models": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "brand_kit": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "brand_kit_check": ("302 405 405 405 405 405 405", "302 404 400 400 400 400 400"),
+    "facts": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "review_policy": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "project_quotas": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "project_models": ("302 404 200 200 200 200 200", "302 404 403 403 200 403 200"),
+    # teams and projects: admins create (auditors list teams); owners manage members
+    "team-list": ("401 403 403 403 403 200 200", "401 403 403 403 403 403 400"),
+    "project-members": ("401 404 200 200 200 200 200", "401 404 403 403 400 403 400"),
+    "project-member": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "project-invitations": ("401 404 403 403 200 403 200", "401 404 403 403 400 403 400"),
+    "invitation-accept": ("401 405 405 405 405 405 405", "401 400 400 400 400 400 400"),
+    "project_members": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "project_member": ("302 405 405 405 405 405 405", "302 404 403 403 400 403 400"),
+    "project_edit": ("302 404 403 403 200 403 200", "302 404 403 403 400 403 400"),
+    "teams": ("302 403 403 403 403 403 200", "302 403 403 403 403 403 400"),
+    # an unknown invitation link: the same 404 page for everyone
+    "invitation": ("404 404 404 404 404 404 404", "404 404 404 404 404 404 404"),
+    # single sign-on is off by default: 404 for everyone (wrong methods 405 first); with
+    # it on, tests/portal/test_sso.py checks every role (302 / 400 / 405 / 302)
+    "oidc_authenticate": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "oidc_callback": ("404 404 404 404 404 404 404", "405 405 405 405 405 405 405"),
+    "oidc_logout": ("405 405 405 405 405 405 405", "404 404 404 404 404 404 404"),
+    # the prompt library: members read; creators and owners (and admins) write. An empty
+    # body is a 400 that says what to send; try-it renders nothing (the latest's text
+    # with no values: 400 over REST; an empty portal form renders an empty prompt: 200)
+    "template-create": ("401 404 200 200 200 200 200", "401 404 400 400 400 400 400"),
+    "template-versions": ("401 404 200 200 200 200 200", "401 404 400 400 400 400 400"),
+    "template-version": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    # no ?from=&to=: a 400 naming both
+    "template-diff": ("401 404 400 400 400 400 400", "401 405 405 405 405 405 405"),
+    "template-label": ("401 405 405 405 405 405 405", "401 404 400 400 400 400 400"),
+    "template-render": ("401 405 405 405 405 405 405", "401 404 400 403 400 403 400"),
+    "prompts": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "prompt": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "prompt_new": ("302 404 200 403 200 403 200", "302 404 400 403 400 403 400"),
+    "prompt_version_new": ("302 404 200 403 200 403 200", "302 404 400 403 400 403 400"),
+    "prompt_try": ("302 405 405 405 405 405 405", "302 404 200 403 200 403 200"),
+    # an empty form names no label: back to the page with the refusal in words
+    "prompt_label_move": ("302 405 405 405 405 405 405", "302 404 302 403 302 403 302"),
+    # webhooks: the project's owners (and admins) only; other members and auditors 403.
+    # An empty POST to the list is a 400 naming the fields; ping and redeliver need none.
+    "webhook-list": ("401 404 403 403 200 403 200", "401 404 403 403 400 403 400"),
+    "webhook-detail": ("401 404 403 403 200 403 200", "401 405 405 405 405 405 405"),
+    "webhook-ping": ("401 405 405 405 405 405 405", "401 404 403 403 202 403 202"),
+    "webhook-deliveries": ("401 404 403 403 200 403 200", "401 405 405 405 405 405 405"),
+    "delivery-detail": ("401 404 403 403 200 403 200", "401 405 405 405 405 405 405"),
+    "delivery-redeliver": ("401 405 405 405 405 405 405", "401 404 403 403 202 403 202"),
+    # portal: an empty POST carries no form, so the page is shown again
+    "webhooks": ("302 404 403 403 200 403 200", "302 404 403 403 200 403 200"),
+    "webhook": ("302 404 403 403 200 403 200", "302 404 403 403 200 403 200"),
+    "webhook_ping": ("302 405 405 405 405 405 405", "302 404 403 403 302 403 302"),
+    "delivery_redeliver": ("302 405 405 405 405 405 405", "302 404 403 403 302 403 302"),
+    # governed promotion (REST): members read; creators and owners request; reviewers and
+    # owners decide (an empty body: 400); owners protect labels
+    "template-promotions": ("401 404 200 200 200 200 200", "401 404 400 403 400 403 400"),
+    "template-promotion": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "template-promotion-approve": ("401 405 405 405 405 405 405",
+                                   "401 404 403 400 400 403 400"),
+    "template-promotion-reject": ("401 405 405 405 405 405 405",
+                                  "401 404 403 400 400 403 400"),
+    "template-golden-set": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "protected-labels": ("401 404 200 200 200 200 200", "401 404 403 403 400 403 400"),
+    "protected-label": ("401 405 405 405 405 405 405", "401 405 405 405 405 405 405"),
+    # governed promotion (portal): the same rules; a refused form is a 400 or 403 page
+    "promotions": ("302 404 200 200 200 200 200", "302 404 400 403 400 403 400"),
+    "promotion": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    "promotion_decide": ("302 405 405 405 405 405 405", "302 404 403 400 400 403 400"),
+    "protected_labels": ("302 405 405 405 405 405 405", "302 404 403 403 400 403 400"),
+    "golden_set": ("302 405 405 405 405 405 405", "302 404 400 403 400 403 400"),
 }
 #: List endpoints: what an outsider gets must hold none of the project's rows.
 LISTS = ("project-list", "generation-list", "asset-list", "review-list")
@@ -163,7 +263,13 @@ def url_of(name: str, route: str, world: dict[str, Any]) -> str:
     pk = {"generation": world["job"], "asset": world["asset"], "review": world["review"],
           "token": world["token"]}.get(kind, "")
     values = {"slug": world["slug"], "asset_id": world["asset"], "job_id": world["job"],
-              "review_id": world["review"], "token_id": world["token"], "pk": pk}
+              "review_id": world["review"], "token_id": world["token"], "pk": pk,
+              "member": "cara", "key": "no-such-invite",  # cara: the creator's username
+              "template_id": world.get("template"), "version_id": world.get("version"),
+              "template_slug": world.get("template_slug"), "name": "staging",
+              "webhook_id": world.get("webhook"), "delivery_id": world.get("delivery"),
+              "promotion_id": world.get("promotion"),
+              "protection_id": world.get("protection")}
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
     return "/" + path.replace("^", "").replace("$", "")

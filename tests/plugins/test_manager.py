@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from assay import hookimpl
+from assay import Publisher, PublishOutcome, hookimpl
 from assay.core.exceptions import InvalidInput
 from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
@@ -190,6 +190,30 @@ def test_hook_asset_approved():
                                    review_id=7, correlation_id="req-1")
     assert seen == [("a1", "launch", "ab")]  # an implementation may take fewer arguments
     assert plugins.statuses[0].hooks == ["asset_approved"]
+
+
+def test_hook_register_publishers():
+    class Shelf(Publisher):
+        id = "shelf"
+
+        def publish(self, asset, target, attempt):
+            return PublishOutcome(ok=True, status_code=200)
+
+    class WithPublisher:
+        @staticmethod
+        @hookimpl
+        def register_publishers():
+            return [Shelf]
+
+    plugins = build_plugins(strict=True, entry_points=[], extra=[("p", WithPublisher)],
+                            builtins=())
+    assert plugins.pm.hook.register_publishers() == [[Shelf]]
+    assert plugins.statuses[0].hooks == ["register_publishers"]
+    # the first-party webhooks plugin registers through the same hook
+    installed = build_plugins(strict=True)
+    ids = {cls.id for result in installed.pm.hook.register_publishers() for cls in result}
+    assert "webhooks" in ids
+    assert Shelf().targets(None)[0].key == "default"
 
 
 def _process_manager(monkeypatch, *extra):

@@ -26,6 +26,7 @@ from django.urls import reverse
 from assay.plugins.manager import get_plugins
 from governance.review.models import Review
 from tests.conftest import generate_checked
+from tests.publishing.helpers import endpoint_with_log
 
 pytestmark = pytest.mark.django_db
 
@@ -51,7 +52,13 @@ class Page:
 #: last measured (session, user, the page's own reads, the header's inbox count): a page
 #: that needs more must say why here.
 PAGES = [
-    Page("portal:home", 4),
+    # home: + the review queue's "could I decide it?" facts (open reviews, my roles, my
+    # decisions: 3) before one annotated projects query with my role and pending work
+    Page("portal:home", 7),
+    # members: the project, the manage check, the members, the pending invitations
+    Page("portal:project_members", 8, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:project_edit", 5, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:teams", 6, user="admin"),  # teams, their projects (prefetched), a count
     Page("portal:project", 10, args=lambda w: [w["project"].slug]),
     Page("portal:project_manage", 6, user="owner", args=lambda w: [w["project"].slug]),
     Page("portal:generate", 10, args=lambda w: [w["project"].slug]),
@@ -65,6 +72,33 @@ PAGES = [
     Page("portal:asset", 13, args=lambda w: [w["asset"].pk]),
     Page("portal:my_submissions", 8),
     Page("portal:inbox", 5),
+    # the admin screens: plugins and signing read no table; tokens: the rows and the
+    # users to filter by; health: the database probe, the workers and the queued jobs
+    Page("portal:admin_index", 3, user="admin"),
+    Page("portal:admin_plugins", 3, user="admin"),
+    Page("portal:admin_signing", 3, user="admin"),
+    Page("portal:admin_tokens", 5, user="admin"),
+    Page("portal:admin_health", 6, user="admin"),
+    Page("portal:audit", 6, user="auditor"),
+    Page("portal:usage_dashboard", 8, user="auditor"),
+    # webhooks (owners): the endpoints; one endpoint with its log (deliveries, attempts)
+    Page("portal:webhooks", 6, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:webhook", 9, user="owner", args=lambda w: [
+        w["project"].slug, endpoint_with_log(w["project"], w["users"]["owner"])[0].pk]),
+    Page("portal:brand_kit", 7, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:facts", 7, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:review_policy", 7, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:project_quotas", 11, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:project_models", 8, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:prompts", 8, args=lambda w: [w["project"].slug]),
+    # the template page: + the protected label names (one query)
+    Page("portal:prompt", 11, args=lambda w: [w["project"].slug, w["template"].slug]),
+    Page("portal:prompt_new", 6, args=lambda w: [w["project"].slug]),
+    Page("portal:prompt_version_new", 9,
+         args=lambda w: [w["project"].slug, w["template"].slug]),
+    # governed promotion: the list with its forms (the review page with a promotion is
+    # measured in tests/portal/test_promotion_pages.py, whose world has one)
+    Page("portal:promotions", 10, user="owner", args=lambda w: [w["project"].slug]),
 ]
 
 

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest
 
-from assay.accounts.models import APIToken, Team, User
+from assay.accounts.models import APIToken, ExternalIdentity, Team, User
 from assay.audit.context import Actor
 from assay.audit.services import record
 from assay.core.admin_mixins import ReadOnlyAdmin
@@ -35,3 +35,10 @@ class APITokenAdmin(ReadOnlyAdmin):
     list_display = ("name", "user", "scope", "prefix", "expires_at", "revoked_at",
                     "last_used_at")
     readonly_fields = ("digest", "prefix")
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(ReadOnlyAdmin):
+    """Which provider account each single sign-on user is; changed only by signing in."""
+
+    list_display = ("user", "subject", "issuer", "last_synced_at")

@@ -19,3 +19,14 @@ register("accounts.user.locked_out", "Sign-in locked",
          "Repeated failed sign-ins for one username from one address locked further "
          "attempts for the cool-off time.")
 register("accounts.team.created", "Team created", "A team was created.")
+register("accounts.provider.linked", "Signed in with the provider for the first time",
+         "A user signed in through single sign-on for the first time; their Assay account "
+         "was created and linked to the provider's account.")
+register("accounts.provider.synced", "Provider groups applied",
+         "At a single sign-on, the user's provider groups were mapped to their global role "
+         "and project roles.")
+register("accounts.provider.membership_removed", "Provider role removed",
+         "A project role the provider's group mapping had given was removed, because the "
+         "user left the group.")
+register("accounts.provider.refused", "Single sign-on refused",
+         "A sign-in through the provider was refused; data holds the reason.")

@@ -82,3 +82,41 @@ class APIToken(models.Model):
         if self.revoked_at is not None:
             return TokenStatus.REVOKED
         return TokenStatus.ACTIVE if self.expires_at > timezone.now() else TokenStatus.EXPIRED
+
+
+class ExternalIdentity(models.Model):
+    """The provider account (OIDC issuer + subject) a user signs in with.
+
+    Users are matched on this pair, never on a username or e-mail the provider sends, so a
+    provider account cannot take over a local account that happens to share its name.
+    """
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="identity")
+    issuer = models.CharField(max_length=300)
+    subject = models.CharField(max_length=255)
+    groups = models.JSONField(default=list, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("issuer", "subject"), name="one_user_per_identity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject} at {self.issuer}"
+
+
+class ProviderMembership(models.Model):
+    """Marks a project membership as granted by the provider's group mapping.
+
+    Only marked memberships are changed or removed when the user's groups change; a role
+    an owner granted by hand is left alone.
+    """
+
+    identity = models.ForeignKey(ExternalIdentity, on_delete=models.CASCADE,
+                                 related_name="managed_memberships")
+    membership = models.OneToOneField("studio.Membership", on_delete=models.CASCADE,
+                                      related_name="provider_grant")
+
+    def __str__(self) -> str:
+        return f"{self.membership} (from the provider)"

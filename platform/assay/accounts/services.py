@@ -10,14 +10,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.text import slugify
 
 from assay.accounts.choices import TokenScope
 from assay.accounts.models import APIToken, Team, User, token_digest
 from assay.audit.context import actor_for
 from assay.audit.services import record
 from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
-from assay.core.inputs import echo, text_problem
+from assay.core.inputs import clean_text, echo
+from assay.core.slugs import clean_slug
 
 
 @transaction.atomic
@@ -36,9 +36,7 @@ def create_user(username: str, password: str, *, email: str = "", global_role: s
 @transaction.atomic
 def create_team(name: str, *, slug: str = "") -> Team:
     """Create a team with a unique slug."""
-    slug = slug or slugify(name)
-    if not slug:
-        raise InvalidInput("A team needs a name with letters or digits.")
+    slug = clean_slug(name, slug, noun="team")
     if Team.objects.filter(slug=slug).exists():
         raise InvalidInput(f"A team with slug {slug!r} exists already.")
     team = Team.objects.create(name=name, slug=slug)
@@ -56,22 +54,6 @@ def visible_tokens(user: Any) -> QuerySet[APIToken]:
     return APIToken.objects.visible_to(user).select_related("user")
 
 
-def _text(field: str, value: Any, *, limit: int, required: bool) -> str:
-    """Clean text for a token field, or InvalidInput naming the field."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"The {field} must be text.", errors={field: ["Send text."]})
-    value = value.strip()
-    problem = text_problem(value)
-    if problem:
-        raise InvalidInput(f"The {field} was refused: {problem}", errors={field: [problem]})
-    if required and not value:
-        raise InvalidInput(f"Give the token a {field}.", errors={field: ["This is required."]})
-    if len(value) > limit:
-        message = f"At most {limit} characters (this has {len(value)})."
-        raise InvalidInput(f"The {field} is too long: {message}", errors={field: [message]})
-    return value
-
-
 def create_token(user: User, *, name: str, scope: str, days: int = 90,
                  by: User | None = None, via: APIToken | None = None) -> tuple[APIToken, str]:
     """Create an API token for ``user``; returns it and the raw secret, which is never stored.
@@ -81,7 +63,8 @@ def create_token(user: User, *, name: str, scope: str, days: int = 90,
     any: a token cannot mint a token that outlives it or has a wider scope, so a leaked
     token cannot be turned into a longer-lived one.
     """
-    name = _text("name", name, limit=TOKEN_NAME_CHARS, required=True)
+    name = clean_text("name", name, limit=TOKEN_NAME_CHARS, required=True,
+                      missing="Give the token a name.")
     if scope not in TokenScope.values:
         choices = ", ".join(TokenScope.values)
         raise InvalidInput(f"The scope must be one of: {choices}.",
@@ -132,7 +115,7 @@ def revoke_token(token_id: Any, *, by: User | None = None, reason: str = "") -> 
     can see (their own; admins everyone's); any other id is "not found". Revoking twice is
     a conflict, so concurrent revocations write one event.
     """
-    reason = _text("reason", reason, limit=REVOKE_REASON_CHARS, required=False)
+    reason = clean_text("reason", reason, limit=REVOKE_REASON_CHARS, required=False)
     tokens = APIToken.objects.visible_to(by) if by is not None else APIToken.objects.all()
     with transaction.atomic():
         try:

@@ -104,7 +104,8 @@ class PromptVersionSerializer(serializers.ModelSerializer):
     class Meta:
         model = PromptVersion
         fields = ("id", "number", "text", "variables", "modality", "generator_id",
-                  "default_parameters", "targets", "text_sha256", "note", "created_at")
+                  "default_parameters", "default_model", "targets", "text_sha256", "note",
+                  "created_at")
 
 
 class PromptTemplateSerializer(serializers.ModelSerializer):

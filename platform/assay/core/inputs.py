@@ -22,6 +22,7 @@ from rest_framework import serializers
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
 
+from assay.core.exceptions import InvalidInput
 from assay.core.numbers import BIGINT_MAX
 
 #: How much of a bad value an error message repeats.
@@ -45,6 +46,28 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return "Remove the unpaired surrogate (\\ud800–\\udfff): send valid Unicode text."
     return None
+
+
+def clean_text(field: str, value: Any, *, limit: int, required: bool,
+               missing: str = "") -> str:
+    """Stripped text for a service argument, or InvalidInput naming ``field``.
+
+    For services called from Python as well as from the faces, so a bad value is refused
+    in words whoever calls: not text, NUL or lone surrogates, blank when ``required``
+    (``missing`` is the sentence then), or longer than ``limit``.
+    """
+    if not isinstance(value, str):
+        raise InvalidInput(f"The {field} must be text.", errors={field: ["Send text."]})
+    value = value.strip()
+    problem = text_problem(value)
+    if problem:
+        raise InvalidInput(f"The {field} was refused: {problem}", errors={field: [problem]})
+    if required and not value:
+        raise InvalidInput(missing or f"Give a {field}.", errors={field: ["This is required."]})
+    if len(value) > limit:
+        message = f"At most {limit} characters (this has {len(value)})."
+        raise InvalidInput(f"The {field} is too long: {message}", errors={field: [message]})
+    return value
 
 
 def _refuse_constant(name: str) -> Any:

@@ -109,7 +109,10 @@ def submit_generation(
     assert generator_cls is not None  # refused above otherwise
     if clean.get("seed") is None:
         clean["seed"] = secrets.randbelow(2**32)
-    model_ref = choose_model(found, generator_cls, model, str(settings.ASSAY_MODELS_DIR))
+    # Like its default settings, a version's default model is for its own generator only.
+    own_model = prompt.default_model if generator_id == prompt.generator_id else ""
+    model_ref = choose_model(found, generator_cls, model or own_model or None,
+                             str(settings.ASSAY_MODELS_DIR))
     earlier = _revision_of(found, prompt.modality, revision_of)
     batch_key = _batch_key(generator_cls, model_ref, clean, parent is not None)
     with audit_context() as ctx, transaction.atomic():

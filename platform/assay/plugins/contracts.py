@@ -417,3 +417,103 @@ class Check(abc.ABC):
     @abc.abstractmethod
     def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
         """Return the verdict with evidence for ``subject`` under ``context``."""
+
+
+@dataclass(frozen=True)
+class PublishedAsset:
+    """An approved asset version after signing: what a publisher pushes onward.
+
+    Plain data (no ORM objects), so a publisher can be unit-tested without a project.
+    ``sha256`` and ``size`` describe the signed bytes (the file with its Content
+    Credentials), which ``read_bytes`` returns; a text's credentials travel in a sidecar,
+    read by ``read_sidecar``.
+    """
+
+    asset_id: str
+    project: str  # the project's slug
+    sha256: str
+    media_type: str
+    size: int
+    signed_at: str  # ISO 8601
+    #: Path on this Assay (``/api/v1/assets/<id>/content/``) that serves the signed file
+    #: to a caller with access; a publisher joins it to its own base URL if it needs one.
+    download_path: str
+    #: The Content Credentials in short: manifest label, signer, certificate fingerprint,
+    #: whether the manifest is embedded or in a sidecar, and the approving review.
+    credentials: dict[str, Any] = field(default_factory=dict)
+    sidecar_path: str | None = None
+    reader: Any = field(default=None, repr=False, compare=False)
+    sidecar_reader: Any = field(default=None, repr=False, compare=False)
+
+    def read_bytes(self) -> bytes:
+        """The signed file's bytes (read on demand: publishers that only notify never pay)."""
+        return self.reader() if self.reader is not None else b""
+
+    def read_sidecar(self) -> bytes | None:
+        """The ``.c2pa`` sidecar of a signed text; None when the manifest is embedded."""
+        return self.sidecar_reader() if self.sidecar_reader is not None else None
+
+
+@dataclass(frozen=True)
+class PublishTarget:
+    """One destination of a publisher: a project's webhook endpoint, a CMS, a bucket.
+
+    ``key`` is stable for the destination (one delivery per asset and key); ``url`` and
+    ``secret`` are set for destinations owners configure per project. The secret is never
+    in the repr, so it cannot reach a log through one.
+    """
+
+    key: str
+    label: str
+    url: str = ""
+    secret: str = field(default="", repr=False)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PublishAttempt:
+    """Which delivery this call is: the same ``delivery_id`` on every retry, a fresh one
+    for a manual redelivery; ``event_id`` is the same for both (receivers deduplicate)."""
+
+    delivery_id: str
+    event: str  # "asset.signed" or "ping"
+    event_id: str
+    number: int  # 1 for the first attempt
+    timestamp: int  # Unix seconds, taken for this attempt
+
+
+@dataclass(frozen=True)
+class PublishOutcome:
+    """What one attempt achieved; ``retry`` asks for another attempt later (a network
+    error, a 5xx, a 429), ``ok`` False without ``retry`` gives up at once (a 4xx)."""
+
+    ok: bool
+    status_code: int | None = None
+    retry: bool = False
+    error: str = ""
+
+
+class Publisher(abc.ABC):
+    """Pushes approved, signed assets onward (``register_publishers``).
+
+    The platform calls ``publish`` from a Celery task per (asset, target), after the
+    signing has committed, and keeps the delivery log, the retries with backoff and the
+    audit events; a publisher only says how one attempt went. ``publish`` must not raise
+    for an ordinary failure (return an outcome with the error instead) and must respect
+    ``target.options["timeout"]`` (seconds) where it does network I/O.
+    """
+
+    id: ClassVar[str]
+    description: ClassVar[str] = ""
+    #: True: owners add this publisher's destinations per project (URL and secret), as
+    #: for webhooks; False: ``targets`` names the destinations.
+    owner_endpoints: ClassVar[bool] = False
+
+    def targets(self, asset: PublishedAsset) -> Sequence[PublishTarget]:
+        """Destinations for ``asset`` when ``owner_endpoints`` is False (default: one)."""
+        return [PublishTarget(key="default", label=self.id)]
+
+    @abc.abstractmethod
+    def publish(self, asset: PublishedAsset | None, target: PublishTarget,
+                attempt: PublishAttempt) -> PublishOutcome:
+        """Deliver ``asset`` to ``target`` once (``asset`` is None for a test ping)."""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pluggy
 
-from assay.plugins.contracts import Check, Generator
+from assay.plugins.contracts import Check, Generator, Publisher
 
 PROJECT_NAME = "assay"
 
@@ -31,6 +31,17 @@ def register_generators() -> list[type[Generator]]:
 @hookspec
 def register_checks() -> list[type[Check]]:
     """Return the Check subclasses this plugin provides (used by the review workflow)."""
+
+
+@hookspec
+def register_publishers() -> list[type[Publisher]]:
+    """Return the Publisher subclasses this plugin provides (approved, signed assets go
+    onward through them).
+
+    Each class needs a unique ``id``. The platform calls a publisher from a Celery task per
+    (asset, destination) once the signing has committed, never inside it, and keeps the
+    delivery log, retries with backoff and audit events for it.
+    """
 
 
 @hookspec

@@ -13,7 +13,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import OuterRef, Q, Subquery
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -33,10 +33,11 @@ from assay.portal.forms import (
     choose_version,
     version_label,
 )
+from assay.portal.home_work import projects_with_work
 from assay.portal.quota_words import quota_message
 from assay.portal.starts import Start, start_from, visible_asset
 from assay.portal.words import generator_words
-from assay.studio.models import Asset, Membership, Project, PromptTemplate
+from assay.studio.models import Asset, Project, PromptTemplate
 from assay.studio.models.assets import REVISION_KEYS
 from assay.studio.services.projects import require_capability, role_in
 from governance.provenance.downloads import asset_download
@@ -79,11 +80,10 @@ def _job(request: HttpRequest, job_id: Any) -> GenerationJob:
 @login_required
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """My projects, with my role in each (one query)."""
-    my_role = Membership.objects.filter(project=OuterRef("pk"), user=request.user)
-    projects = (Project.objects.visible_to(request.user).select_related("team")
-                .annotate(my_role=Subquery(my_role.values("role")[:1])))
-    return render(request, "portal/home.html", {"projects": projects})
+    """My projects, with my role and my pending work in each (see portal.home_work)."""
+    return render(request, "portal/home.html", {
+        "projects": projects_with_work(request.user),
+        "can_create": request.user.is_platform_admin})
 
 
 @login_required

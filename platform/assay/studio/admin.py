@@ -2,7 +2,14 @@ from django.contrib import admin
 
 from assay.core.admin_mixins import ReadOnlyAdmin
 from assay.generation.models import GenerationJob
-from assay.studio.models import Asset, Membership, Project, PromptTemplate
+from assay.studio.models import (
+    Asset,
+    Membership,
+    Project,
+    PromptLabel,
+    PromptTemplate,
+    ProtectedLabel,
+)
 
 
 @admin.register(Project)
@@ -18,6 +25,21 @@ class MembershipAdmin(ReadOnlyAdmin):
 @admin.register(PromptTemplate)
 class PromptTemplateAdmin(ReadOnlyAdmin):
     list_display = ("name", "project", "created_at")
+
+
+@admin.register(PromptLabel)
+class PromptLabelAdmin(ReadOnlyAdmin):
+    """Read only: labels move through ``move_label`` (protected ones only by promotion);
+    the model refuses a save made around it anyway (``assay.studio.guard``)."""
+
+    list_display = ("template", "name", "version", "updated_at")
+
+
+@admin.register(ProtectedLabel)
+class ProtectedLabelAdmin(ReadOnlyAdmin):
+    """Read only: owners protect labels through the audited protection service."""
+
+    list_display = ("name", "project", "template", "created_by", "created_at")
 
 
 @admin.register(GenerationJob)

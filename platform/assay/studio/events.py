@@ -11,3 +11,16 @@ register("studio.prompt_version.created", "Prompt version created",
 register("studio.prompt_label.moved", "Prompt label moved",
          "A label such as 'production' now points at another version.")
 register("studio.asset.created", "Asset stored", "A generated output was stored as an asset.")
+register("studio.project.changed", "Project changed",
+         "An owner changed a project's name or description.")
+register("studio.membership.removed", "Member removed", "A member was removed from a project.")
+register("studio.invitation.sent", "Invitation sent",
+         "An owner invited an e-mail address to a project (a one-time link).")
+register("studio.invitation.accepted", "Invitation accepted",
+         "An invited person accepted and became a member.")
+register("studio.prompt_label.protected", "Label protected",
+         "An owner protected a label: it now moves only through an approved promotion.")
+register("studio.prompt_label.unprotected", "Label protection lifted",
+         "An owner lifted a label's protection: it moves by hand again.")
+register("studio.golden_set.saved", "Golden set saved",
+         "The sample variables a template's promotions are tried on were changed.")

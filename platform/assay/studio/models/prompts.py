@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import models
 
 from assay.studio.choices import Modality
+from assay.studio.guard import LabelQuerySet, require_open
 from assay.studio.querysets import ProjectScopedQuerySet
 
 __all__ = ("PromptLabel", "PromptTemplate", "PromptVersion")
@@ -58,6 +59,10 @@ class PromptVersion(models.Model):
     modality = models.CharField(max_length=10, choices=Modality.choices, default=Modality.TEXT)
     generator_id = models.CharField(max_length=100)
     default_parameters = models.JSONField(default=dict, blank=True)
+    default_model = models.CharField(
+        max_length=100, blank=True,
+        help_text="The registered model a run uses unless it names another (blank: the "
+                  "generator's default). Checked at submission, where the registry lives.")
     #: What the output should meet: {"min_words": 20, "max_words": 80, "max_grade": 9}.
     targets = models.JSONField(default=dict, blank=True)
     text_sha256 = models.CharField(max_length=64)
@@ -96,6 +101,9 @@ class PromptLabel(models.Model):
     version = models.ForeignKey(PromptVersion, on_delete=models.PROTECT, related_name="labels")
     updated_at = models.DateTimeField(auto_now=True)
 
+    #: Bulk writes are guarded like ``save`` (``assay.studio.guard``).
+    objects = LabelQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("template", "name"), name="label_per_template"),
@@ -103,6 +111,18 @@ class PromptLabel(models.Model):
 
     def __str__(self) -> str:
         return f"{self.template.name}@{self.name}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Only ``move_label`` writes labels: it sends protected ones through review."""
+        require_open()
+        super().save(*args, **kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        """Removing a label is a move too: refused outside ``move_label``."""
+        require_open()
+        return super().delete(*args, **kwargs)
 
     @property
     def project_id(self) -> int:

@@ -5,22 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from assay.accounts.choices import ROLE_CAPABILITIES, ProjectRole
 from assay.accounts.models import Team
 from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound, NotPermitted
 from assay.core.numbers import parse_id
+from assay.core.slugs import clean_slug
 from assay.studio.models import Membership, Project
 
 
 @transaction.atomic
 def create_project(team: Team, name: str, *, slug: str = "", description: str = "") -> Project:
     """Create a project in ``team``."""
-    slug = slug or slugify(name)
-    if not slug:
-        raise InvalidInput("A project needs a name with letters or digits.")
+    slug = clean_slug(name, slug, noun="project")
     if Project.objects.filter(slug=slug).exists():
         raise InvalidInput(f"A project with slug {slug!r} exists already.")
     project = Project.objects.create(team=team, name=name, slug=slug, description=description)

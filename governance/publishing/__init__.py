@@ -1,0 +1,1 @@
+"""Publishing approved, signed assets onward: owners' webhook endpoints, the delivery log."""
