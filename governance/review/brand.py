@@ -86,9 +86,10 @@ def _clean_disclaimers(items: Any) -> list[dict[str, Any]]:
     return disclaimers
 
 
-def _clean_kit(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
+def clean_kit(data: dict[str, Any], *, partial: bool = False) -> dict[str, Any]:
     """The kit fields to write: with ``partial``, only those in ``data``; otherwise voice,
-    banned terms and disclaimers are replaced (empty when absent)."""
+    banned terms and disclaimers are replaced (empty when absent). The portal checks what
+    an owner types through here too, so the check while typing is the check on save."""
     out: dict[str, Any] = {}
     if not partial or "banned_terms" in data:
         out["banned_terms"] = _clean_terms(data.get("banned_terms", []))
@@ -117,7 +118,7 @@ def update_brand_kit(user: Any, project: Project, data: dict[str, Any], *,
     """Replace the brand kit's voice, banned terms, disclaimers and image minimums (with
     ``partial``, change only the fields in ``data``)."""
     require_capability(user, project, Capability.MANAGE, doing="edit the brand kit")
-    return _write_kit(user, project, _clean_kit(data, partial=partial))
+    return _write_kit(user, project, clean_kit(data, partial=partial))
 
 
 def _write_kit(user: Any, project: Project, clean: dict[str, Any]) -> BrandKit:
@@ -145,7 +146,9 @@ def _date(value: Any, where: str) -> dt.date | None:
                            errors={where: ["not a date"]}) from None
 
 
-def _clean_facts(project: Project, facts: Any) -> list[ApprovedFact]:
+def clean_facts(project: Project, facts: Any) -> list[ApprovedFact]:
+    """Unsaved fact rows checked by the library's rules (statement, source, dates), or
+    InvalidInput naming the row; CSV import and the REST kit both check through here."""
     rows = []
     for i, item in enumerate(_items(facts, "facts")):
         statement = str(item.get("statement", "")).strip() if isinstance(item, dict) else ""
@@ -178,7 +181,7 @@ def replace_facts(user: Any, project: Project, facts: list[dict[str, Any]]
                   ) -> list[ApprovedFact]:
     """Replace the project's approved-fact library (statement, source, validity)."""
     require_capability(user, project, Capability.MANAGE, doing="edit approved facts")
-    return _write_facts(user, project, _clean_facts(project, facts))
+    return _write_facts(user, project, clean_facts(project, facts))
 
 
 @transaction.atomic
@@ -192,8 +195,8 @@ def edit_brand_kit(user: Any, project: Project, data: dict[str, Any], *,
     """
     require_capability(user, project, Capability.MANAGE, doing="edit the brand kit")
     kit_data = {key: value for key, value in data.items() if key != "facts"}
-    clean = _clean_kit(kit_data, partial=partial)
-    rows = _clean_facts(project, data["facts"]) if "facts" in data else None
+    clean = clean_kit(kit_data, partial=partial)
+    rows = clean_facts(project, data["facts"]) if "facts" in data else None
     kit = _write_kit(user, project, clean) if clean or not partial else kit_for(project)
     if rows is not None:
         _write_facts(user, project, rows)

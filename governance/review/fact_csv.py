@@ -84,7 +84,7 @@ def _row_problems(row: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
             problems.append(f"the source “{item['source_url'][:80]}” is not a web address "
                             "(http:// or https://)")
     try:
-        brand._clean_facts(Project(), [item])  # the library's own rules: statement, dates
+        brand.clean_facts(Project(), [item])  # the library's own rules: statement, dates
     except InvalidInput as exc:
         problems.append(_words(exc.message))
     return item, problems

@@ -31,3 +31,9 @@ def test_pages_say_just_now_and_link_a_favicon_that_exists(client, users, projec
     assert '<link rel="icon" href="/static/portal/favicon.svg" type="image/svg+xml">' in html
     icon = finders.find("portal/favicon.svg")
     assert icon and open(icon, "rb").read().startswith(b"<svg")
+
+
+def test_favicon_ico_points_at_the_svg_icon(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("portal/favicon.svg")

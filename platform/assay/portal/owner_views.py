@@ -167,11 +167,11 @@ def brand_kit_check(request: HttpRequest, slug: str) -> HttpResponse:
     problem, summary = "", ""
     try:
         if field == "banned_terms":
-            terms = brand._clean_kit({"banned_terms": of.parse_terms(text)},
+            terms = brand.clean_kit({"banned_terms": of.parse_terms(text)},
                                      partial=True)["banned_terms"]
             summary = f"{len(terms)} banned term(s), written correctly."
         elif field == "disclaimers":
-            items = brand._clean_kit({"disclaimers": of.parse_disclaimers(text)},
+            items = brand.clean_kit({"disclaimers": of.parse_disclaimers(text)},
                                      partial=True)["disclaimers"]
             summary = f"{len(items)} disclaimer(s), written correctly."
         else:

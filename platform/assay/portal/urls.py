@@ -28,6 +28,7 @@ urlpatterns = [
          name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
+    path("favicon.ico", views.favicon, name="favicon"),
     path("projects/<slug:slug>/", views.project_detail, name="project"),
     path("projects/<slug:slug>/manage/", manage_views.project_manage, name="project_manage"),
     path("projects/<slug:slug>/webhooks/", webhook_views.webhooks, name="webhooks"),

@@ -14,8 +14,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -330,3 +331,9 @@ def asset_content(request: HttpRequest, asset_id: Any) -> HttpResponse:
     response = asset_download(asset)
     response["Cache-Control"] = "private, max-age=3600"
     return response
+
+
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers that ask for /favicon.ico directly get the portal's SVG icon, not a 404."""
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))
