@@ -17,9 +17,8 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -27,11 +26,11 @@ from django.views.decorators.http import require_GET, require_POST
 from assay.accounts.api import TokenFilter
 from assay.accounts.choices import TokenStatus
 from assay.accounts.models import User
-from assay.accounts.services import REVOKE_REASON_CHARS, revoke_token, visible_tokens
-from assay.core.exceptions import Conflict, InvalidInput, NotFound
+from assay.accounts.services import REVOKE_REASON_CHARS, visible_tokens
 from assay.generation.health import system_health
 from assay.plugins.contracts import PLUGIN_API_VERSION
 from assay.plugins.manager import PluginStatus, get_plugins
+from assay.portal.token_views import revoke_and_say
 from governance.provenance.credential_status import WARN_WITHIN_DAYS, credential_status
 
 #: Most tokens the screen lists (newest first); ``GET /api/v1/tokens/`` pages through all.
@@ -165,15 +164,9 @@ def admin_tokens(request: HttpRequest) -> HttpResponse:
 @admin_only("everyone's API tokens")
 def admin_token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke any user's token through the accounts service, then back to the list."""
-    try:
-        token = revoke_token(token_id, by=request.user, reason=request.POST.get("reason", ""))
-    except NotFound:
-        raise Http404("No such API token.") from None
-    except (Conflict, InvalidInput) as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.info(request, f"Revoked “{token.name}” of {token.user.get_username()}: it "
-                               "is refused from now on.")
+    revoke_and_say(request, token_id, missing="No such API token.",
+                   done=lambda token: f"Revoked “{token.name}” of "
+                                      f"{token.user.get_username()}: it is refused from now on.")
     back = urlencode(_filters(request.POST))
     return redirect(reverse("portal:admin_tokens") + (f"?{back}" if back else ""))
 

@@ -7,6 +7,7 @@ call too; this page shows the service's refusals in its words.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -77,17 +78,25 @@ def tokens(request: HttpRequest) -> HttpResponse:
     }, status=400 if form.is_bound and form.errors else 200)  # a refused form is a 400
 
 
+def revoke_and_say(request: HttpRequest, token_id: int, *, missing: str,
+                   done: Callable[[Any], str]) -> None:
+    """Revoke through the service and leave a message saying what happened (the tokens
+    page and the admin screen both revoke this way); an unknown token is a 404."""
+    try:
+        token = revoke_token(token_id, by=request.user, reason=request.POST.get("reason", ""))
+    except NotFound:
+        raise Http404(missing) from None
+    except (Conflict, InvalidInput) as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.info(request, done(token))
+
+
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """Revoke through the service, then back to the list with what happened."""
-    try:
-        token = revoke_token(token_id, by=request.user, reason=request.POST.get("reason", ""))
-    except NotFound:
-        raise Http404("No such API token among yours.") from None
-    except (Conflict, InvalidInput) as exc:
-        messages.error(request, exc.message)
-    else:
-        messages.info(request, f"Revoked “{token.name}” ({token.prefix}…): it is refused "
-                               "from now on.")
+    revoke_and_say(request, token_id, missing="No such API token among yours.",
+                   done=lambda token: f"Revoked “{token.name}” ({token.prefix}…): it is "
+                                      "refused from now on.")
     return redirect("portal:tokens")
