@@ -3,6 +3,7 @@
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
+CHECKOV_VENV := .venv-checkov
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check -q
 ADDR ?= 127.0.0.1:8000
@@ -32,7 +33,13 @@ $(VENV)/.test-installed: $(VENV)/.run-installed requirements/dev.txt tests/dummy
 
 install: $(VENV)/.run-installed
 
-install-test: $(VENV)/.test-installed browser oidc-provider
+install-test: $(VENV)/.test-installed $(CHECKOV_VENV)/.installed browser oidc-provider
+
+# checkov in a virtual environment of its own: it pins older packages than Assay runs on.
+$(CHECKOV_VENV)/.installed: requirements/checkov.txt
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip --disable-pip-version-check -q install -r requirements/checkov.txt
+	touch $@
 
 # The OpenID Connect provider the sign-in tests start (npm oidc-provider, pinned by the
 # committed package-lock.json); needs Node 20+ and npm.

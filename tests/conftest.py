@@ -68,6 +68,13 @@ def require_redis() -> str:
 
 
 @pytest.fixture
+def ci_uses_redis() -> None:
+    """Worker tests run on any broker locally (the folder broker too), on Redis in CI."""
+    if IN_CI and redis_url() is None:
+        pytest.fail("CI=true but the tests are not using a Redis broker")
+
+
+@pytest.fixture
 def use_broker(monkeypatch: pytest.MonkeyPatch) -> Any:
     """Point this process's Celery app at another broker for one test."""
     from assay.celery import app

@@ -2,12 +2,33 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
 from django.http import FileResponse, HttpResponse
 from django.urls import reverse
 
+from governance.provenance.errors import MediaUnavailable
 from governance.provenance.services import signed_version
+
+log = logging.getLogger(__name__)
+
+
+def _open(field: Any) -> Any:
+    """The stored file, open for reading, from whichever storage keeps media.
+
+    Raises:
+        MediaUnavailable: the storage is unreachable, refuses, or lost the object.
+    """
+    try:
+        handle = field.open("rb")
+        handle.seek(0)  # an S3 object is fetched here, not later inside the response
+        return handle
+    except (OSError, BotoCoreError, ClientError) as exc:
+        log.error("could not open %s from the media storage: %s", field.name, exc)
+        raise MediaUnavailable("The file cannot be read from the media storage just now; "
+                               "try again later.") from exc
 
 
 def signed_response(asset: Any) -> HttpResponse | None:
@@ -15,7 +36,7 @@ def signed_response(asset: Any) -> HttpResponse | None:
     signed = signed_version(asset)
     if signed is None:
         return None
-    response = FileResponse(signed.file.open("rb"), content_type=asset.media_type)
+    response = FileResponse(_open(signed.file), content_type=asset.media_type)
     response["Digest"] = f"sha-256={signed.signed_sha256}"
     response["X-Content-SHA256"] = signed.signed_sha256
     response["X-Approved-SHA256"] = asset.sha256
@@ -30,7 +51,7 @@ def sidecar_response(asset: Any) -> HttpResponse | None:
     signed = signed_version(asset)
     if signed is None or not signed.sidecar:
         return None
-    response = FileResponse(signed.sidecar.open("rb"), content_type="application/c2pa",
+    response = FileResponse(_open(signed.sidecar), content_type="application/c2pa",
                             as_attachment=True, filename=f"{asset.pk}.c2pa")
     response["X-Content-Credentials-For"] = signed.signed_sha256
     return response
@@ -46,7 +67,7 @@ def asset_download(asset: Any) -> HttpResponse:
     response = signed_response(asset)
     if response is None:
         if asset.file:
-            response = FileResponse(asset.file.open("rb"), content_type=asset.media_type)
+            response = FileResponse(_open(asset.file), content_type=asset.media_type)
         else:
             response = HttpResponse(asset.read_bytes(), content_type=asset.media_type)
         response["Digest"] = f"sha-256={asset.sha256}"

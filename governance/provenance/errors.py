@@ -34,3 +34,14 @@ class UnreadableFile(InvalidInput):
     """The bytes claim a format but cannot be parsed (truncated or damaged)."""
 
     code = "unreadable"
+
+
+class MediaUnavailable(AssayError):
+    """The media storage (MEDIA_ROOT or the S3 bucket) could not hand out a file.
+
+    A download answers 503 in words rather than a 500: the request was fine, the storage
+    is away (unreachable, denied, the object missing). The operator finds why in the log.
+    """
+
+    status_code = 503
+    code = "media_unavailable"

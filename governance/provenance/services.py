@@ -37,6 +37,7 @@ from governance.provenance.credentials import (
     usable_credentials,
 )
 from governance.provenance.errors import FileTooLarge, SigningUnavailable, UnsupportedFormat
+from governance.provenance.metrics import observe_signing_failure
 from governance.provenance.models import SignedAsset, signed_folder
 from governance.provenance.signing import Ingredient, SignedBytes, sign_bytes
 from governance.provenance.verify import Report, verify_bytes
@@ -248,6 +249,7 @@ def sign_approved(asset_id: str, review_id: int) -> SignedAsset | None:
         return sign_asset(review.asset, review)
     except (SigningUnavailable, UnsupportedFormat, Conflict) as exc:
         log.error("asset %s was not signed: %s", asset_id, exc)
+        observe_signing_failure(exc)
         return None
 
 
@@ -277,9 +279,11 @@ def sweep_unsigned(limit: int = 100) -> int:
             done += 1
         except SigningUnavailable as exc:
             log.error("signing sweep stopped: %s", exc)
+            observe_signing_failure(exc)
             break
         except Conflict as exc:
             log.error("asset %s was not signed: %s", review.asset_id, exc)
+            observe_signing_failure(exc)
     return done
 
 

@@ -218,7 +218,45 @@ SETTINGS: tuple[Setting, ...] = (
             "\"marketing\": {\"spring-launch\": \"creator\"}}. Applied at every sign-in."),
     Setting("ASSAY_OIDC_REQUIRE_MAPPED_GROUP", "true",
             "Refuse provider users who are in none of the mapped groups."),
+    # --- Running on Kubernetes (k8s/, docs/deploy.md) -----------------------------------
+    Setting("ASSAY_WORKER_DRAIN_SECONDS", "30",
+            "After a worker is told to stop (SIGTERM), how long the batch in hand may go on "
+            "running; past it its jobs are handed back to the queue at once, for another "
+            "worker. Keep it below the pod's termination grace period."),
+    Setting("ASSAY_WORKER_METRICS_PORT", "0",
+            "Port on which each worker serves its Prometheus metrics (0: none)."),
+    Setting("ASSAY_METRICS_TOKEN", "",
+            "Bearer token that /metrics requires when set (set it wherever the web is "
+            "reachable from outside)."),
+    Setting("ASSAY_SCALER_DB_ROLE", "assay_scaler",
+            "Read-only PostgreSQL role KEDA counts queued and running jobs with; "
+            "`manage.py grant_scaler_access` lets it read the queue-depth view and nothing "
+            "else."),
+    Setting("ASSAY_MEDIA_STORAGE", "file",
+            "Where assets, signed files and sidecars are kept: file (MEDIA_ROOT, a local "
+            "folder or a ReadWriteMany volume) or s3 (S3-compatible object storage)."),
+    Setting("ASSAY_S3_BUCKET", "", "Bucket for media when ASSAY_MEDIA_STORAGE=s3."),
+    Setting("ASSAY_S3_ENDPOINT_URL", "",
+            "S3-compatible endpoint (MinIO, Ceph, GCS interoperability); empty: AWS."),
+    Setting("ASSAY_S3_REGION", "", "Bucket region (empty: the SDK's default)."),
+    Setting("ASSAY_S3_ACCESS_KEY_ID", "",
+            "Access key; empty: the SDK's own chain (workload identity, IRSA, instance role)."),
+    Setting("ASSAY_S3_SECRET_ACCESS_KEY", "", "Secret key that goes with the access key."),
+    Setting("ASSAY_S3_LOCATION", "", "Key prefix for every media object (e.g. assay/prod)."),
 )
+
+#: Environment variables that Assay's processes pass to the libraries they run rather than
+#: read themselves. The manifests may set these too (tests/deploy checks every variable).
+LIBRARY_ENVIRONMENT: dict[str, str] = {
+    "DJANGO_SETTINGS_MODULE": "Django: the settings module (assay.settings).",
+    "PYTHONUNBUFFERED": "Python: log lines reach the container log at once.",
+    "PYTHONDONTWRITEBYTECODE": "Python: no .pyc files on a read-only root filesystem.",
+    "HOME": "Libraries that keep a dot-folder in $HOME (a writable emptyDir in pods).",
+    "HF_HOME": "Hugging Face libraries: the model cache (the model-cache volume).",
+    "HF_HUB_OFFLINE": "Hugging Face libraries: never reach the hub (off only in the "
+                      "model-download Job).",
+    "TRANSFORMERS_OFFLINE": "transformers: never reach the hub (as HF_HUB_OFFLINE).",
+}
 
 _DECLARED = {s.name: s for s in SETTINGS}
 

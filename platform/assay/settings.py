@@ -23,6 +23,7 @@ from assay.conf import (
     secret_key,
     var_path,
 )
+from assay.core.storage_config import media_storage
 
 VAR_DIR = var_path()
 SECRET_KEY = secret_key()
@@ -33,7 +34,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # HTTPS, from the environment: all off by default (the embedded mode serves plain HTTP on
 # loopback); production turns them on (`manage.py check --deploy` then reports nothing).
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT")
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # kubelet probes speak plain HTTP
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$",  # kubelet probes speak plain HTTP
+                          r"^metrics$"]  # so does Prometheus inside the cluster
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS")
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
@@ -108,6 +110,9 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",  # static files, with DEBUG off too
     "assay.api.middleware.RefuseNulMiddleware",  # before any view or query sees a NUL
     "csp.middleware.CSPMiddleware",
+    # Probes and /metrics by pod IP: answered before CommonMiddleware checks ALLOWED_HOSTS
+    # (the middlewares above never read the host for these paths; they add their headers).
+    "assay.api.cluster_endpoints.ClusterEndpointsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -217,8 +222,10 @@ STATIC_URL = "static/"
 STATIC_ROOT = path_setting("STATIC_ROOT", var_path("static"))
 MEDIA_URL = "media/"
 MEDIA_ROOT = path_setting("MEDIA_ROOT", var_path("media"))
+# Media (assets, signed files, sidecars): MEDIA_ROOT or an S3-compatible bucket, from
+# ASSAY_MEDIA_STORAGE; a bad value is refused here, at start-up (assay.core.storage_config).
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(),
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 # WhiteNoise serves static files in every mode, DEBUG on or off. Production collects them
@@ -372,6 +379,10 @@ ASSAY_VERIFY_MAX_PARTS = env_int("ASSAY_VERIFY_MAX_PARTS")
 ASSAY_WEBHOOK_ALLOW_LOOPBACK = env_bool("ASSAY_WEBHOOK_ALLOW_LOOPBACK")
 ASSAY_WEBHOOK_MAX_ATTEMPTS = env_int("ASSAY_WEBHOOK_MAX_ATTEMPTS")
 ASSAY_WEBHOOK_TIMEOUT_SECONDS = env_int("ASSAY_WEBHOOK_TIMEOUT_SECONDS")
+ASSAY_WORKER_DRAIN_SECONDS = env_int("ASSAY_WORKER_DRAIN_SECONDS")
+ASSAY_WORKER_METRICS_PORT = env_int("ASSAY_WORKER_METRICS_PORT")
+ASSAY_METRICS_TOKEN = env("ASSAY_METRICS_TOKEN")
+ASSAY_SCALER_DB_ROLE = env("ASSAY_SCALER_DB_ROLE")
 
 # --- Celery (read by assay.celery through the CELERY_ namespace) ------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")

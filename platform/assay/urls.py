@@ -9,10 +9,12 @@ from django.urls import include, path
 
 from assay.accounts.oidc_views import ProviderCallbackView, ProviderLoginView, ProviderLogoutView
 from assay.api.health import healthz, readyz
+from assay.api.metrics import metrics
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),  # Prometheus; a bearer token when set
     path("api/v1/", include("assay.api.urls")),
     path("admin/", admin.site.urls),
     # single sign-on (OpenID Connect); 404 while ASSAY_OIDC_CLIENT_ID is empty

@@ -67,6 +67,8 @@ MATRIX: dict[str, tuple[str, str]] = {
     # health and the schema: public
     "healthz": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
     "readyz": ("200 200 200 200 200 200 200", "200 200 200 200 200 200 200"),
+    # Prometheus: open while ASSAY_METRICS_TOKEN is unset (tests/core/test_metrics.py)
+    "metrics": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "schema": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "schema-swagger": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),
     "schema-redoc": ("200 200 200 200 200 200 200", "405 405 405 405 405 405 405"),

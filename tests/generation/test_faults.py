@@ -22,7 +22,7 @@ from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
 from assay.studio.models import Asset
-from tests.conftest import IN_CI, race, redis_url
+from tests.conftest import race
 from tests.fixtures.workers import Worker, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True),
@@ -95,14 +95,6 @@ def test_the_heartbeat_reconnects_and_keeps_extending_the_lease(users, project, 
     assert heartbeat_backends() == set()  # its connection is released on exit
 
 
-@pytest.fixture
-def redis_broker() -> None:
-    if redis_url() is None:
-        if IN_CI:
-            pytest.fail("CI=true but the tests are not using a Redis broker")
-        pytest.skip("no Redis broker (set CELERY_BROKER_URL=redis://…)")
-
-
 def run_through_a_dropped_connection(users: dict[str, Any], project: Any,
                                      start_worker: Callable[..., Worker],
                                      drop: Callable[[], int], **env: Any) -> GenerationJob:
@@ -134,7 +126,7 @@ def run_through_a_dropped_connection(users: dict[str, Any], project: Any,
 
 @pytest.mark.worker
 def test_a_dropped_heartbeat_connection_does_not_lose_the_job(users, project, template,
-                                                              redis_broker, start_worker):
+                                                              require_redis, start_worker):
     """The server terminates the heartbeat's backend mid-job (twice)."""
 
     def drop_heartbeat() -> int:
@@ -149,7 +141,7 @@ def test_a_dropped_heartbeat_connection_does_not_lose_the_job(users, project, te
 
 @pytest.mark.worker
 def test_every_worker_connection_dropped_mid_job_still_finishes_once(
-        users, project, template, redis_broker, start_worker):
+        users, project, template, require_redis, start_worker):
     """The task's own idle connection goes too (a server restart, a proxy's idle cut):
     the worker reconnects to store the output instead of failing the finish. With the
     connection pool on, as production runs it (the pool's idle connections go as well)."""
@@ -162,7 +154,7 @@ def test_every_worker_connection_dropped_mid_job_still_finishes_once(
 
 @pytest.mark.worker
 def test_a_storage_that_refuses_the_output_fails_the_job_once_in_words(
-        users, project, template, redis_broker, start_worker, tmp_path: Path):
+        users, project, template, require_redis, start_worker, tmp_path: Path):
     not_a_folder = tmp_path / "media-is-a-file"
     not_a_folder.write_text("a file where the media folder should be")
     workers = [start_worker(MEDIA_ROOT=not_a_folder)]
@@ -186,7 +178,7 @@ def test_a_storage_that_refuses_the_output_fails_the_job_once_in_words(
 
 @pytest.mark.worker
 def test_an_output_the_database_refuses_fails_the_job_once_in_words(
-        users, project, template, redis_broker, start_worker):
+        users, project, template, require_redis, start_worker):
     """A generator that emits a NUL byte: PostgreSQL refuses the text (a DataError, not a
     lost connection), and running it again would be refused again."""
     start_worker()

@@ -15,17 +15,11 @@ from assay.audit.models import AuditEvent
 from assay.generation.models import GenerationJob
 from assay.generation.services import cancel_job, submit_generation
 from assay.studio.models import Asset
-from tests.conftest import IN_CI, make_template, redis_url
+from tests.conftest import make_template
 from tests.fixtures.workers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True),
-              pytest.mark.timeout(240)]
-
-
-@pytest.fixture(autouse=True)
-def ci_uses_redis():
-    if IN_CI and redis_url() is None:
-        pytest.fail("CI=true but the tests are not using a Redis broker")
+              pytest.mark.timeout(240), pytest.mark.usefixtures("ci_uses_redis")]
 
 
 def job_state(job_id):

@@ -15,7 +15,7 @@ from assay.generation.transitions import transition
 ALLOWED = {
     ("queued", "running"), ("queued", "cancelled"),
     ("running", "running"), ("running", "succeeded"), ("running", "failed"),
-    ("running", "cancelled"),
+    ("running", "cancelled"), ("running", "queued"),
 }
 
 

@@ -4,7 +4,8 @@ from django.db import models
 
 
 class JobStatus(models.TextChoices):
-    """queued → running → succeeded | failed | cancelled; queued → cancelled."""
+    """queued → running → succeeded | failed | cancelled; queued → cancelled; a stopping
+    worker hands a running job back: running → queued."""
 
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
@@ -14,12 +15,12 @@ class JobStatus(models.TextChoices):
 
 
 #: Every allowed move. A running job whose worker died is re-claimed as running →
-#: running (a new attempt), which is why that self-move is listed.
+#: running (a new attempt), which is why that self-move is listed; a worker told to stop
+#: (SIGTERM) that cannot finish in time hands its jobs back as running → queued.
 JOB_TRANSITIONS: dict[str, frozenset[str]] = {
     JobStatus.QUEUED: frozenset({JobStatus.RUNNING, JobStatus.CANCELLED}),
-    JobStatus.RUNNING: frozenset(
-        {JobStatus.RUNNING, JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED}
-    ),
+    JobStatus.RUNNING: frozenset({JobStatus.QUEUED, JobStatus.RUNNING, JobStatus.SUCCEEDED,
+                                  JobStatus.FAILED, JobStatus.CANCELLED}),
     JobStatus.SUCCEEDED: frozenset(),
     JobStatus.FAILED: frozenset(),
     JobStatus.CANCELLED: frozenset(),

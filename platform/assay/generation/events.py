@@ -14,6 +14,12 @@ register("studio.generation.cancel_requested", "Cancellation requested",
 register("studio.generation.cancelled", "Generation cancelled", "The job was cancelled.")
 register("studio.generation.requeued", "Generation re-sent",
          "The sweeper sent a queued or abandoned job to the broker again.")
+register("studio.generation.released", "Generation handed back",
+         "A worker told to stop handed the running job back to the queue, for another "
+         "worker to run at once.")
+register("generation.scaler.granted", "Autoscaler access granted",
+         "The read-only database role the autoscaler counts jobs with may read the "
+         "queue-depth view.")
 register("generation.models.built", "Demo models built", "Local demo models were built.")
 register("generation.model.registered", "Model registered",
          "A model was registered or re-pinned in the model registry.")

@@ -23,6 +23,8 @@ from django.utils import timezone
 from assay.audit.context import Actor, audit_context
 from assay.audit.services import record
 from assay.generation.choices import JobStatus
+from assay.generation.dispatch import send_job
+from assay.generation.drain import DRAIN
 from assay.generation.models import GenerationJob
 from assay.generation.transitions import transition
 
@@ -119,6 +121,44 @@ def claim_companions(job: GenerationJob, worker: str, *, limit: int, window: flo
         time.sleep(min(0.02, max(0.0, deadline - time.monotonic())))
 
 
+def release(claims: list[tuple[str, str]]) -> set[str]:
+    """Hand claimed running jobs back to the queue because this worker is stopping.
+
+    Each job goes running → queued (its claim cleared, the attempt not counted: the job did
+    nothing wrong) and is re-sent once the change commits, so another worker claims it at
+    once rather than after the lease lapses. A job whose cancellation was asked for ends
+    cancelled instead. Returns the ids this worker no longer holds.
+    """
+    released: set[str] = set()
+    for job_id, token in claims:
+        job = GenerationJob.objects.filter(pk=job_id, claim_token=token,
+                                           status=JobStatus.RUNNING).first()
+        if job is None:
+            continue  # finished, or already someone else's
+        worker = job.claimed_by
+        with audit_context(correlation_id=job.correlation_id, actor=WORKER_ACTOR), \
+                transaction.atomic():
+            if job.cancel_requested:
+                if transition(job, JobStatus.CANCELLED, expected_token=token,
+                              finished_at=timezone.now()):
+                    record("studio.generation.cancelled", target=job,
+                           data={"while": "running", "note": "its worker was stopping"})
+                    released.add(job_id)
+                continue
+            if transition(job, JobStatus.QUEUED, expected_token=token, claim_token="",
+                          claimed_by="", lease_expires_at=None, started_at=None, progress=0,
+                          last_sent_at=None, attempts=max(0, job.attempts - 1)):
+                record("studio.generation.released", target=job,
+                       data={"worker": worker, "why": "the worker was told to stop and its "
+                             "grace period for the batch ran out"})
+                transaction.on_commit(lambda pk=job.pk: send_job(pk))
+                released.add(job_id)
+    if released:
+        log.warning("worker stopping: handed %d job(s) back to the queue: %s", len(released),
+                    ", ".join(sorted(released)))
+    return released
+
+
 #: The heartbeat's connections show under this name in pg_stat_activity.
 HEARTBEAT_APPLICATION_NAME = "assay-heartbeat"
 
@@ -154,6 +194,11 @@ class Heartbeat:
     leases, so a model load or a long step cannot make a live job look abandoned. The
     generating thread itself never waits on the database.
 
+    When the worker is stopping and its grace for the batch has run out (assay.generation.
+    drain), the next tick hands the batch back instead (:func:`release`); ``released`` then
+    names the jobs, and the generator's progress callback reports them cancelled so it
+    stops early.
+
     A failed tick (the server terminated the connection, a failover, a network blip) never
     ends the thread: the connection is dropped, the next tick opens a new one and extends
     the leases at once, so a job outlives an outage shorter than about two thirds of a
@@ -164,6 +209,7 @@ class Heartbeat:
         self.claims = claims  # (job id, claim token)
         self.interval = interval
         self.cancelled: set[str] = set()
+        self.released: set[str] = set()  # handed back because the worker is stopping
         self.failures = 0  # ticks that failed since the last good one
         self.reconnects = 0  # connections replaced after a failure (for tests and logs)
         self._progress: dict[str, int] = {}
@@ -250,7 +296,13 @@ class Heartbeat:
             connection.connection = None
 
     def poll(self, *, extend: bool) -> None:
-        """Write changed progress, read cancel flags, extend the leases when asked."""
+        """Write changed progress, read cancel flags, extend the leases when asked; hand
+        the batch back once a stopping worker's grace has run out."""
+        if self.released:
+            return
+        if DRAIN.overdue:
+            self.released = release(self.claims) or {job_id for job_id, _ in self.claims}
+            return
         mine = Q()
         for job_id, token in self.claims:
             mine |= Q(pk=job_id, claim_token=token)

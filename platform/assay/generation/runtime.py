@@ -29,6 +29,8 @@ from assay.audit.services import record
 from assay.generation.cache import ModelCache
 from assay.generation.choices import JobStatus
 from assay.generation.devices import DeviceChoice, choose_device, configure_cpu_threads
+from assay.generation.dispatch import send_job
+from assay.generation.drain import DRAIN
 from assay.generation.leases import (
     WORKER_ACTOR,
     Heartbeat,
@@ -36,6 +38,7 @@ from assay.generation.leases import (
     claim_companions,
     drop_broken_connection,
 )
+from assay.generation.metrics import observe_batch, observe_finished
 from assay.generation.models import GenerationJob
 from assay.generation.storage import StorageFailed, describe_error, store_outputs
 from assay.generation.transitions import transition
@@ -71,8 +74,10 @@ class JobProgress(Progress):
         self.heartbeat.report(self.job_ids[index], max(0, min(99, int(fraction * 100))))
 
     def is_cancelled(self, index: int) -> bool:
-        """True once the heartbeat saw the job's cancel flag."""
-        return self.job_ids[index] in self.heartbeat.cancelled
+        """True once the heartbeat saw the job's cancel flag, or handed the job back (the
+        worker is stopping): either way the generator should stop working on it."""
+        job_id = self.job_ids[index]
+        return job_id in self.heartbeat.cancelled or job_id in self.heartbeat.released
 
 
 @functools.cache
@@ -93,15 +98,19 @@ def model_cache() -> ModelCache:
 def run_job(job_id: str, *, worker: str) -> str | None:
     """Claim and run one job (plus compatible queued jobs, batched); returns its status.
 
-    None means the job was not this delivery's to run (a duplicate, or already finished).
+    None means the job was not this delivery's to run (a duplicate, or already finished),
+    or this worker is stopping: then the job is re-sent for another worker, untouched.
     """
+    if DRAIN.active:
+        send_job(job_id)
+        return None
     claimed = claim(job_id, worker)
     if claimed is None:
         return None
     job, token = claimed
     batch = [claimed]
     generator_cls = get_plugins().generator(job.generator_id)
-    if generator_cls is not None and generator_cls.max_batch_size > 1:
+    if generator_cls is not None and generator_cls.max_batch_size > 1 and not DRAIN.active:
         limit = min(generator_cls.max_batch_size, settings.ASSAY_BATCH_MAX_JOBS) - 1
         batch += claim_companions(job, worker, limit=limit,
                                   window=settings.ASSAY_BATCH_WINDOW_MS / 1000)
@@ -113,6 +122,7 @@ def run_job(job_id: str, *, worker: str) -> str | None:
         log.exception("running the batch starting with job %s failed", job.pk)
         for other, other_token in batch:
             _finish_failed(other, other_token, describe_error(exc), refresh=True)
+    observe_finished(batch)
     job.refresh_from_db(fields=["status"])
     return job.status
 
@@ -142,6 +152,8 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
             results = generator.generate(requests, JobProgress(claims, heartbeat))
             gen_seconds = time.perf_counter() - gen_started
     except GenerationCancelled:
+        if heartbeat.released:
+            return  # handed back: another worker runs these jobs now
         for job, token in batch:
             _finish_cancelled(job, token)
         return
@@ -149,6 +161,10 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
         log.exception("batch of %d starting with job %s failed", len(batch), first.pk)
         for job, token in batch:
             _finish_failed(job, token, describe_error(exc))
+        return
+    if heartbeat.released:
+        log.info("batch starting with job %s finished after it was handed back; another "
+                 "worker's run counts, these outputs are dropped", first.pk)
         return
     if len(results) != len(batch):
         for job, token in batch:
@@ -167,6 +183,7 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
         usage = _usage(result, wall=wall, generate=gen_seconds / len(batch),
                        device=device.device, batch_size=len(batch))
         _finish_output(job, token, result, usage, generator)
+    observe_batch(first, len(batch), gen_seconds, device.device)
 
 
 def _request(job: GenerationJob) -> GenerationRequest:

@@ -5,6 +5,14 @@ from __future__ import annotations
 import hashlib
 import mimetypes
 
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -34,10 +42,25 @@ def describe_error(exc: BaseException) -> str:
     OS errors give their plain reason ("Read-only file system"), not the file name,
     because the job's JSON is shown to its creator.
     """
+    if isinstance(exc, (ClientError, BotoCoreError)):  # some are OSErrors too
+        return _describe_s3_error(exc)
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     text = str(exc).strip()
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _describe_s3_error(exc: ClientError | BotoCoreError) -> str:
+    """S3 errors without the endpoint, bucket or key that botocore puts in its messages
+    (the operator finds those in the worker's log)."""
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"the media storage refused it ({error.get('Message') or error.get('Code')})"
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return "the media storage has no credentials to use"
+    if isinstance(exc, BotoConnectionError | ReadTimeoutError):
+        return "the media storage could not be reached"
+    return f"the media storage failed ({type(exc).__name__})"
 
 
 def _extension(media_type: str) -> str:

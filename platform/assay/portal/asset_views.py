@@ -31,6 +31,7 @@ from assay.plugins.contracts import SEED
 from assay.plugins.manager import get_plugins
 from assay.portal.findings import check_name, severity_word, status_word
 from assay.portal.forms import version_label
+from assay.portal.media_errors import speaks_media_errors
 from assay.portal.versions import text_diff
 from assay.portal.views import _can, _role_context
 from assay.studio.choices import Modality
@@ -189,6 +190,7 @@ def asset_detail(request: HttpRequest, asset_id: Any) -> HttpResponse:
 
 @login_required
 @require_GET
+@speaks_media_errors
 def asset_download(request: HttpRequest, asset_id: Any) -> HttpResponse:
     """The bytes a download hands out (signed once approved), saved under a readable name."""
     asset = get_object_or_404(Asset.objects.visible_to(request.user)
@@ -200,6 +202,7 @@ def asset_download(request: HttpRequest, asset_id: Any) -> HttpResponse:
 
 @login_required
 @require_GET
+@speaks_media_errors
 def asset_sidecar(request: HttpRequest, asset_id: Any) -> HttpResponse:
     """A signed text's Content Credentials (.c2pa sidecar), saved beside the text."""
     asset = get_object_or_404(Asset.objects.visible_to(request.user)

@@ -35,6 +35,7 @@ from assay.portal.forms import (
     version_label,
 )
 from assay.portal.home_work import projects_with_work
+from assay.portal.media_errors import speaks_media_errors
 from assay.portal.quota_words import quota_message
 from assay.portal.starts import Start, start_from, visible_asset
 from assay.portal.words import generator_words
@@ -325,6 +326,7 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
 
 @login_required
 @require_GET
+@speaks_media_errors
 def asset_content(request: HttpRequest, asset_id: Any) -> HttpResponse:
     """An asset's stored bytes, for members only (media files are never linked directly)."""
     asset = get_object_or_404(Asset.objects.visible_to(request.user), pk=asset_id)

@@ -79,6 +79,10 @@ class GenerationJob(models.Model):
         indexes = [
             models.Index(fields=("status", "last_sent_at")),
             models.Index(fields=("status", "batch_key", "queued_at")),
+            # What the autoscaler counts (the assay_queue_depth view, migration 0004): only
+            # unfinished jobs, so the index stays as small as the queues themselves.
+            models.Index(fields=("queue", "status"), name="job_active_by_queue",
+                         condition=models.Q(status__in=("queued", "running"))),
         ]
 
     def __str__(self) -> str:

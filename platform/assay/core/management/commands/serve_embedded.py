@@ -18,7 +18,9 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
-QUEUES = "cpu,gpu.text,gpu.image"
+#: Every queue the code sends to (tests/generation/test_queues.py keeps it equal to
+#: assay.generation.queues.defined_queues, which this base-layer command cannot import).
+QUEUES = "cpu,gpu.image,gpu.text"
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -72,8 +74,9 @@ class Command(BaseCommand):
             for child in children:
                 if child.poll() is None:
                     os.killpg(child.pid, signal.SIGTERM)
+            # The worker may finish the job in hand first (ASSAY_WORKER_DRAIN_SECONDS).
             for child in children:
                 try:
-                    child.wait(timeout=20)
+                    child.wait(timeout=settings.ASSAY_WORKER_DRAIN_SECONDS + 20)
                 except subprocess.TimeoutExpired:
                     os.killpg(child.pid, signal.SIGKILL)
