@@ -1,15 +1,20 @@
 """Generation through the whole platform against direct pipeline calls, side by side.
 
-    .venv/bin/python bench/generation.py [--modality text|image|both] [--jobs 6]
+    .venv/bin/python bench/generation.py [--modalities text,image,speech,music,video]
+                                         [--jobs 6] [--concurrent 16] [--scale tiny]
     .venv/bin/python bench/generation.py --device cuda     # the GPU variant (bench/gpu.sh)
 
-Needs PostgreSQL and Redis (batching claims jobs with SKIP LOCKED): it uses
-DATABASE_URL's server with a database of its own (``assay_bench``, recreated each run)
-and CELERY_BROKER_URL (default redis://127.0.0.1:6379/0). It starts one real Celery
-worker process, submits jobs through the same service the REST API calls, and waits for
-each stored asset; the direct calls load the same generator class in this process and
-call ``generate`` with the same prompts, parameters and seeds. Every figure is measured
-in this run; nothing here is asserted.
+Each modality is one row of ``CASES`` (generator id, template, small parameters per
+scale); the default measures every one whose generator is installed and prints a line for
+each that is not. Needs PostgreSQL and Redis (batching claims jobs with SKIP LOCKED): it
+uses DATABASE_URL's server with a database of its own (``assay_bench``, or
+``ASSAY_BENCH_DB``; recreated each run) and CELERY_BROKER_URL (default
+redis://127.0.0.1:6379/0). It starts one real Celery worker process on every queue the
+installed generators use, submits jobs through the same service the REST API calls, and
+waits for each stored asset; the direct calls load the same generator class in this
+process and call ``generate`` with the same prompts, parameters and seeds. Every figure is
+measured in this run; nothing here is asserted. ``--scale tiny`` runs the demo models with
+the smallest parameters: a smoke run of a few minutes on a shared CPU.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -31,16 +37,46 @@ sys.path.insert(0, str(REPO))
 from tests.fixtures.databases import fresh_database  # noqa: E402
 
 THREADS = "2"
-BENCH_DB = "assay_bench"
+BENCH_DB = os.environ.get("ASSAY_BENCH_DB", "assay_bench")
 
 
-#: Model and image sizes per device, so one direct call takes about a second on each.
-SCALES = {
-    "cpu": {"text": {"n_embd": 512, "n_layer": 6, "n_head": 8}, "tokens": 96, "image": 256,
-            "image_steps": 8},
-    "cuda": {"text": {"n_embd": 768, "n_layer": 12, "n_head": 12}, "tokens": 256,
-             "image": 512, "image_steps": 20},
+@dataclass(frozen=True)
+class Case:
+    """One modality as the bench runs it: its generator, a template, and small parameters
+    per scale (sized so one direct call takes about a second; a name the generator does
+    not declare, or a value outside its bounds, is dropped with a printed note)."""
+
+    generator_id: str
+    slug: str
+    text: str
+    params: dict[str, dict[str, object]]
+
+
+_SAMPLING = {"temperature": 0.8, "top_k": 0, "top_p": 1.0, "repetition_penalty": 1.0}
+CASES: dict[str, Case] = {
+    "text": Case("text-transformers", "copy", "Introducing {{ product }}, the new way to", {
+        "cpu": {"max_new_tokens": 96, **_SAMPLING},
+        "cuda": {"max_new_tokens": 256, **_SAMPLING},
+        "tiny": {"max_new_tokens": 16, **_SAMPLING}}),
+    "image": Case("image-diffusers", "shot", "a product photo of {{ product }}", {
+        "cpu": {"width": 256, "height": 256, "steps": 8},
+        "cuda": {"width": 512, "height": 512, "steps": 20},
+        "tiny": {"width": 64, "height": 64, "steps": 2}}),
+    "speech": Case("speech-vits", "voice", "Meet {{ product }}, made for the way you work.", {
+        "cpu": {"speaking_rate": 1.0}, "cuda": {"speaking_rate": 1.0},
+        "tiny": {"speaking_rate": 1.5}}),
+    "music": Case("music-musicgen", "jingle", "an upbeat jingle for {{ product }}", {
+        "cpu": {"duration": 2}, "cuda": {"duration": 8}, "tiny": {"duration": 1}}),
+    "video": Case("video-animatediff", "clip", "a short clip of {{ product }} turning", {
+        "cpu": {"frames": 8, "width": 64, "height": 64, "steps": 4},
+        "cuda": {"frames": 16, "width": 256, "height": 256, "steps": 20},
+        "tiny": {"frames": 8, "width": 64, "height": 64, "steps": 1}}),
 }
+
+#: The bench's own text model per scale (random weights: speed, not quality); the tiny
+#: scale runs the tiny demo text model instead.
+TEXT_MODELS = {"cpu": {"n_embd": 512, "n_layer": 6, "n_head": 8},
+               "cuda": {"n_embd": 768, "n_layer": 12, "n_head": 12}}
 
 
 def _env() -> dict[str, str]:
@@ -48,11 +84,15 @@ def _env() -> dict[str, str]:
     if not base.startswith("postgres"):
         sys.exit("bench/generation.py needs PostgreSQL: set DATABASE_URL=postgresql://…")
     url = urlparse(base)._replace(path=f"/{BENCH_DB}").geturl()
+    var = REPO / "var" / ("bench" if BENCH_DB == "assay_bench" else f"bench-{BENCH_DB}")
     return {
         "DATABASE_URL": url,
         "CELERY_BROKER_URL": os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
-        "ASSAY_VAR_DIR": str(REPO / "var" / "bench"),
+        "ASSAY_VAR_DIR": str(var),
+        # Shared by every run: demo builds are atomic, locked, and fast when up to date.
         "ASSAY_MODELS_DIR": str(REPO / "var" / "bench" / "models"),
+        # Only the tiny text demo: the bench registers its own text model as the default.
+        "ASSAY_TEXT_DEMO_MODEL": "tiny",
         "DJANGO_SETTINGS_MODULE": "assay.settings",
         "ASSAY_TORCH_THREADS": THREADS,
         "ASSAY_BATCH_WINDOW_MS": "100",
@@ -93,10 +133,11 @@ def _build_bench_text_model(models_dir: Path, shape: dict[str, int]) -> Path:
 
 
 class Worker:
-    """One real Celery worker process on every generation queue."""
+    """One real Celery worker process on every queue the installed generators use."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], queues: list[str]) -> None:
         self.env = env
+        self.queues = queues
         self.log = Path(env["ASSAY_VAR_DIR"]) / "worker.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -105,8 +146,8 @@ class Worker:
         out = open(self.log, "wb")  # noqa: SIM115 - handed to the child
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "assay.celery", "worker", "--pool=solo",
-             "-Q", "gpu.text,gpu.image,cpu", "--loglevel=WARNING", "--without-gossip",
-             "--without-mingle", "-n", "bench@%h"],
+             "-Q", ",".join(self.queues), "--loglevel=WARNING", "--without-gossip",
+             "--without-mingle", "-n", f"bench-{BENCH_DB}@%h"],
             env={**os.environ, **self.env}, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True)
         time.sleep(6)
@@ -214,6 +255,7 @@ def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int
     user, project = ctx["user"], ctx["project"]
     template, generator_id, params = ctx[kind]  # type: ignore[misc]
     generator_cls = get_plugins().generator(generator_id)
+    jobs, concurrent = max(1, jobs), max(1, concurrent)
     products = [f"Product {i}" for i in range(max(jobs, concurrent))]
 
     def items(n: int) -> list[tuple[dict[str, str], dict[str, object]]]:
@@ -225,7 +267,7 @@ def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int
                                   parameters=dict(rows[i].parameters), seed=rows[i].seed)
                 for i in ids]
 
-    print(f"\n== {kind}: generator {generator_id}, parameters {params}")
+    print(f"\n== {kind}: generator {generator_id}, parameters {params}", flush=True)
     # Cold, then warm: the first job loads the model in the worker.
     cold_start = time.perf_counter()
     first = _submit(user, project, template, *items(1)[0])
@@ -274,17 +316,49 @@ def bench_modality(kind: str, ctx: dict[str, object], jobs: int, concurrent: int
           f"platform throughput {direct_conc_seq / platform_conc:.2f}x "
           f"(text target >= 4x on CPU)")
     print(f"one direct batched call of {concurrent}          {direct_batched:8.2f} s  -> "
-          f"platform / batched {direct_batched / platform_conc:.2f}x (target >= 0.9x)")
+          f"platform / batched {direct_batched / platform_conc:.2f}x (target >= 0.9x)",
+          flush=True)
+
+
+def small_params(kind: str, generator_cls: type, scale: str) -> dict[str, object]:
+    """The case's parameters for ``scale`` that this generator declares and accepts."""
+    wanted = CASES[kind].params[scale]
+    declared = {p.name: p for p in generator_cls.all_parameters()}
+    kept: dict[str, object] = {}
+    for name, value in wanted.items():
+        error = (declared[name].validate(value)[1] if name in declared
+                 else f"is not a parameter of {generator_cls.id}")
+        if error:
+            print(f"   ({kind}: {name}={value!r} dropped: {error})")
+        else:
+            kept[name] = value
+    if generator_cls.extra_validation({**generator_cls.validate_parameters({})[0], **kept}):
+        print(f"   ({kind}: {kept} refused together; running the generator's defaults)")
+        return {}
+    return kept
+
+
+def _modalities(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = sorted(set(names) - set(CASES))
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown modality {', '.join(unknown)} (known: {', '.join(CASES)})")
+    return names
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--modality", choices=("text", "image", "both"), default="both")
+    parser.add_argument("--modalities", type=_modalities, default=list(CASES),
+                        help=f"Comma-separated, of {','.join(CASES)} (default: all "
+                             "whose generator is installed).")
     parser.add_argument("--jobs", type=int, default=6, help="Sequential jobs.")
     parser.add_argument("--concurrent", type=int, default=16, help="Concurrent jobs.")
     parser.add_argument("--device", default="cpu", help="cpu or cuda (the GPU variant).")
+    parser.add_argument("--scale", choices=("tiny",), default=None,
+                        help="tiny: demo models and the smallest parameters (a smoke run).")
     args = parser.parse_args()
-    scale = SCALES["cuda" if args.device.startswith("cuda") else "cpu"]
+    scale = args.scale or ("cuda" if args.device.startswith("cuda") else "cpu")
 
     env = _env()
     env["ASSAY_DEVICE"] = args.device
@@ -303,43 +377,49 @@ def main() -> None:
     from assay.accounts.services import create_team, create_user
     from assay.generation.demo import build_demo_models
     from assay.generation.registry import register_model
+    from assay.plugins.manager import get_plugins
     from assay.studio.services.projects import create_project, grant_role
     from assay.studio.services.prompts import create_template
 
     models_dir = Path(env["ASSAY_MODELS_DIR"])
+    started = time.perf_counter()
     build_demo_models(models_dir=models_dir)
-    text_model = _build_bench_text_model(models_dir, scale["text"])
-    register_model(name="bench-text", generator_id="text-transformers",
-                   source=str(text_model), license="bench only", all_projects=True,
-                   is_default=True)
+    print(f"demo models built or found in {time.perf_counter() - started:.1f} s")
+    plugins = get_plugins()
+    if "text" in args.modalities and scale in TEXT_MODELS and plugins.generator(
+            "text-transformers") is not None:
+        text_model = _build_bench_text_model(models_dir, TEXT_MODELS[scale])
+        register_model(name="bench-text", generator_id="text-transformers",
+                       source=str(text_model), license="bench only", all_projects=True,
+                       is_default=True)
     team = create_team("Bench")
     project = create_project(team, "Bench")
     user = create_user("bencher", "bench-password")
     grant_role(project, user, ProjectRole.CREATOR)
     variables = [{"name": "product", "required": True}]
     ctx: dict[str, object] = {"user": user, "project": project}
-    create_template(project, user, name="Copy", slug="copy", generator_id="text-transformers",
-                    text="Introducing {{ product }}, the new way to", variables=variables)
-    ctx["text"] = ("copy", "text-transformers",
-                   {"max_new_tokens": scale["tokens"], "temperature": 0.8, "top_k": 0, "top_p": 1.0,
-                    "repetition_penalty": 1.0})
-    from assay.plugins.manager import get_plugins
+    kinds: list[str] = []
+    for kind in args.modalities:
+        case = CASES[kind]
+        generator_cls = plugins.generator(case.generator_id)
+        if generator_cls is None:
+            print(f"== {kind}: generator {case.generator_id} is not installed, skipped")
+            continue
+        create_template(project, user, name=case.slug.title(), slug=case.slug,
+                        generator_id=case.generator_id, text=case.text, variables=variables)
+        ctx[kind] = (case.slug, case.generator_id, small_params(kind, generator_cls, scale))
+        kinds.append(kind)
+    if not kinds:
+        print("nothing to measure")
+        return
 
-    if get_plugins().generator("image-diffusers") is not None:
-        create_template(project, user, name="Shot", slug="shot", generator_id="image-diffusers",
-                        text="a product photo of {{ product }}", variables=variables)
-        size = scale["image"]
-        ctx["image"] = ("shot", "image-diffusers",
-                        {"width": size, "height": size, "steps": scale["image_steps"]})
-
-    worker = Worker(env)
+    queues = sorted({plugins.generator(CASES[k].generator_id).queue for k in kinds} | {"cpu"})
+    # A timeout's SIGTERM unwinds through ``finally``: the worker (its own session) stops too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    worker = Worker(env, queues)
     worker.start()
     try:
-        kinds = ["text", "image"] if args.modality == "both" else [args.modality]
         for kind in kinds:
-            if kind not in ctx:
-                print(f"\n== {kind}: no generator installed, skipped")
-                continue
             bench_modality(kind, ctx, args.jobs, args.concurrent, args.device)
     finally:
         worker.stop()

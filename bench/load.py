@@ -175,7 +175,7 @@ def _purge(env: dict[str, str]) -> None:
     """Drop the tasks this run queued (nothing will run them)."""
     if env["CELERY_BROKER_URL"].startswith("redis://"):
         subprocess.run([sys.executable, "-m", "celery", "-A", "assay.celery", "purge", "-f",
-                        "-Q", "cpu,gpu.text,gpu.image"], cwd=REPO, env=env,
+                        "-Q", "cpu,gpu.audio,gpu.image,gpu.text,gpu.video"], cwd=REPO, env=env,
                        capture_output=True, timeout=60)
 
 

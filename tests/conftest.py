@@ -7,6 +7,7 @@ CI=true a missing service fails the test instead, so CI can never go green by sk
 
 from __future__ import annotations
 
+import importlib.metadata
 import os
 import socket
 import threading
@@ -20,6 +21,7 @@ from assay.accounts.choices import GlobalRole, ProjectRole
 from assay.accounts.models import Team, User
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
+from assay.plugins.manager import build_plugins
 from assay.studio.models import Asset, Project, PromptTemplate
 from governance.review.checks import run_checks
 
@@ -49,6 +51,14 @@ def redis_url() -> str | None:
             return url
     except OSError:
         return None
+
+
+def production_generators() -> list[Any]:
+    """Generators of the installed distributions (entry-point group ``assay``): what
+    `make run` and the images ship, without the test-only dummy plugin."""
+    plugins = build_plugins(strict=True,
+                            entry_points=importlib.metadata.entry_points(group="assay"))
+    return list(plugins.generators.values())
 
 
 @pytest.fixture

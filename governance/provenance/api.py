@@ -117,11 +117,11 @@ class VerifyView(APIView):
         name = request.FILES["file"].name or ""
         sidecar = _upload(request, "sidecar", limit)
         if sidecar is None and formats.is_sidecar(formats.sniff(data, name) or ""):
-            raise InvalidInput("This is text: its Content Credentials are in a separate .c2pa "
-                               "sidecar file. Upload it with the text as multipart field "
-                               "`sidecar` (the text's download has it at "
+            raise InvalidInput("This is text or Ogg audio: its Content Credentials are in a "
+                               "separate .c2pa sidecar file. Upload it with the file as "
+                               "multipart field `sidecar` (the asset's download has it at "
                                "/api/v1/assets/{id}/sidecar/).",
-                               errors={"sidecar": ["required for text and Markdown"]})
+                               errors={"sidecar": ["required for text, Markdown and Ogg"]})
         return data, sidecar, name
 
 
@@ -131,11 +131,11 @@ class AssetSidecarView(APIView):
     @extend_schema(summary="A signed text asset's .c2pa sidecar",
                    responses={(200, "application/c2pa"): OpenApiTypes.BINARY})
     def get(self, request: Request, asset_id: str) -> HttpResponse:
-        """The .c2pa manifest store; 404 when the asset is not signed or is an image."""
+        """The .c2pa manifest store; 404 when the asset is not signed or embeds it."""
         asset = Asset.objects.get_visible(request.user, asset_id, noun="asset")
         response = sidecar_response(asset)
         if response is None:
             raise NotFound("This asset has no sidecar: it is not signed yet (it is signed "
-                           "once approved), or it is an image, whose credentials are inside "
-                           "the file.")
+                           "once approved), or its credentials are inside the file (images, "
+                           "WAV, MP3, MP4).")
         return response

@@ -17,6 +17,9 @@ HEADLINES = {
 
 NO_SIDECAR = ("No Content Credentials: text carries its C2PA manifest in a separate .c2pa "
               "sidecar file. Upload it with the text (field `sidecar`, or --sidecar).")
+NO_SIDECAR_AUDIO = ("No Content Credentials: Ogg audio carries its C2PA manifest in a "
+                    "separate .c2pa sidecar file (C2PA cannot embed one in Ogg). Upload it "
+                    "with the audio (field `sidecar`, or --sidecar).")
 
 MEANINGS = {
     "assertion.dataHash.mismatch": "The file's content changed after it was signed: its hash "

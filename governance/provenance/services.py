@@ -332,16 +332,19 @@ def derive_signed(source: SignedAsset, transform: Transform) -> SignedAsset:
         "source_sha256": source_sha}))
 
 
+#: Still images a signed copy can be resized from (their Pillow format names).
+RESIZABLE = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
+
+
 def resizer(width: int, height: int) -> Transform:
     """A transform that resizes an image to width × height in its own format."""
     def _resize(data: bytes, media_type: str) -> Derived:
         from PIL import Image
 
-        pil_format = {"image/png": "PNG", "image/jpeg": "JPEG", "image/webp": "WEBP"}
         with Image.open(io.BytesIO(data)) as image:
             resized = image.resize((width, height), Image.Resampling.LANCZOS)
             out = io.BytesIO()
-            resized.save(out, pil_format[media_type], **({"quality": 92}
+            resized.save(out, RESIZABLE[media_type], **({"quality": 92}
                                                            if media_type != "image/png" else {}))
         return Derived(out.getvalue(), media_type,
                        {"action": "c2pa.resized", "width": width, "height": height})
@@ -355,6 +358,9 @@ def resize_signed(asset: Any, width: int, height: int) -> SignedAsset:
     source = signed_version(asset)
     if source is None:
         raise Conflict("This asset has no signed version yet (it is signed once approved).")
+    if source.format not in RESIZABLE or asset.kind != "image":
+        raise UnsupportedFormat(f"Only still PNG, JPEG and WebP images are resized; this "
+                                f"asset is {asset.kind} ({source.format}).")
     return derive_signed(source, resizer(width, height))
 
 

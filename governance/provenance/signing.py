@@ -86,7 +86,8 @@ def _add_ingredient(builder: c2pa.Builder, ingredient: Ingredient, ctx: c2pa.Con
 def sign_bytes(data: bytes, media_type: str, definition: dict[str, Any], creds: Credentials,
                *, ingredient: Ingredient | None = None, thumbnails: bool = False,
                anchors: str = "") -> SignedBytes:
-    """Sign ``data``: embedded for images, a no-embed sidecar bound to the bytes for text.
+    """Sign ``data``: embedded where c2pa can (images, audio, video), else a no-embed
+    sidecar bound to the bytes (text, Ogg).
 
     ``anchors`` (PEM roots) are the ones verification trusts: the ingredient's validation,
     signed into the manifest, is made with them.

@@ -55,7 +55,9 @@ def summarise(store: dict[str, Any]) -> dict[str, Any]:
                        if "approvals" in d), None)
     own = next(iter(_assertion(active, ASSERTION)), {})
     signed_at = signature.get("time") or own.get("signed_at")
+    style = ((governance or own).get("generation") or {}).get("style")
     return {
+        **({"style": style} if isinstance(style, str) else {}),
         "title": active.get("title"),
         "signed_by": {"common_name": signature.get("common_name"),
                       "issuer": signature.get("issuer"), "algorithm": signature.get("alg")},
@@ -157,6 +159,10 @@ def sentences(summary: dict[str, Any], *, claimed: bool = False) -> list[str]:
     if summary.get("project"):
         name = _short(summary["project"].get("name") or summary["project"].get("slug"))
         lines.append(f"It names the project {name}." if claimed else f"Project: {name}.")
+    if summary.get("style"):
+        style = _short(summary["style"])
+        lines.append(f"It says it was made in the brand style '{style}'." if claimed
+                     else f"Brand style: {style}.")
     for item in summary.get("approvals", []):
         lines.append(_approval(item, claimed))
     if len(summary.get("history", [])) > 1:

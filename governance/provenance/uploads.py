@@ -199,7 +199,7 @@ def _tiff(data: bytes, limit: int) -> None:
 _WALKERS: dict[str, Callable[[bytes, int], None]] = {
     "image/png": _png, "image/jpeg": _jpeg, "image/gif": _gif, "image/tiff": _tiff,
     "image/webp": _riff("WebP"), "audio/wav": _riff("WAV"),
-    "video/mp4": _bmff("MP4"), "image/avif": _bmff("AVIF"),
+    "video/mp4": _bmff("MP4"), "audio/mp4": _bmff("M4A"), "image/avif": _bmff("AVIF"),
 }
 
 

@@ -25,8 +25,8 @@ from governance.provenance.summary import present, summarise
 log = logging.getLogger(__name__)
 
 STATES = {"Trusted": "trusted", "Valid": "valid", "Invalid": "invalid"}
-SUPPORTED = ("PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG, PDF, MP4, MP3, WAV, FLAC, and text or "
-             "Markdown with its .c2pa sidecar")
+SUPPORTED = ("PNG, JPEG, WebP, GIF, TIFF, AVIF, SVG, PDF, MP4, M4A, MP3, WAV, FLAC, and "
+             "text, Markdown or Ogg audio with its .c2pa sidecar")
 
 
 @dataclass
@@ -107,7 +107,8 @@ def verify_bytes(data: bytes, *, sidecar: bytes | None = None, filename: str = "
     base = Report(state="none", headline=explain.HEADLINES["none"], format=media_type,
                   sha256=hashlib.sha256(data).hexdigest(), size=len(data))
     if media_type in formats.SIDECAR and sidecar is None:
-        base.headline = explain.NO_SIDECAR
+        base.headline = (explain.NO_SIDECAR if media_type.startswith("text/")
+                         else explain.NO_SIDECAR_AUDIO)
         return base
     with read_context(anchors) as ctx:
         store, embedded = _read(data, media_type, sidecar, ctx)

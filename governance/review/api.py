@@ -83,6 +83,12 @@ class CommentInput(InputSerializer):
     region = StrictListField(child=StrictIntegerField(min_value=0), min_length=4,
                              max_length=4, required=False, allow_null=True,
                              help_text="[x, y, width, height] in pixels of an image asset.")
+    time_start = StrictFloatField(required=False, allow_null=True, min_value=0,
+                                  help_text="Seconds into an audio or video asset: the moment "
+                                            "commented on, or the start of a range.")
+    time_end = StrictFloatField(required=False, allow_null=True, min_value=0,
+                                help_text="Seconds: the end of the range (after time_start, "
+                                          "within the duration).")
 
 
 class SubmitInput(InputSerializer):
@@ -125,7 +131,8 @@ class CommentSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Comment
-        fields = ("id", "author", "body", "span", "region", "created_at")
+        fields = ("id", "author", "body", "span", "region", "time_start", "time_end",
+                  "created_at")
 
     def get_span(self, obj: Comment) -> list[int] | None:
         """[start, end) in the text, when anchored to one."""
@@ -207,8 +214,10 @@ class ReviewViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
 
     @extend_schema(summary="Comment on a review", request=CommentInput,
                    responses={201: CommentSerializer},
-                   description="Project members comment; anchor to a text span or an image "
-                               f"region. At most {MAX_COMMENT_CHARS} characters.")
+                   description="Project members comment; anchor to a text span, an image "
+                               "region, or a time in seconds of audio or video (time_start, "
+                               "optionally time_end). At most "
+                               f"{MAX_COMMENT_CHARS} characters.")
     @action(detail=True, methods=["post"], filter_backends=[])
     def comments(self, request: Request, pk: str | None = None) -> Response:
         """Add a comment, optionally anchored to a text span or an image region."""

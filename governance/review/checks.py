@@ -25,10 +25,14 @@ CHECKER = Actor.system("checks")
 def subject_for(asset: Asset) -> CheckSubject:
     """The asset version as plain data for the checks."""
     binary = bool(asset.file)
+    job = asset.job if asset.job_id else None
     return CheckSubject(asset_id=str(asset.pk), kind=asset.kind, media_type=asset.media_type,
                         sha256=asset.sha256, text=None if binary else asset.text,
                         data=asset.read_bytes() if binary else None, width=asset.width,
-                        height=asset.height)
+                        height=asset.height, generator=job.generator_id if job else "",
+                        parameters=dict(job.parameters or {}) if job else {},
+                        prompt=job.rendered_prompt if job else "",
+                        metadata=dict(asset.metadata or {}))
 
 
 def _outcome_or_error(check_id: str, run: object) -> CheckOutcome:

@@ -33,3 +33,9 @@ register("review.promotion.approved", "Promotion approved",
          "A reviewer other than the version's author approved; the protected label moved.")
 register("review.promotion.rejected", "Promotion rejected",
          "A reviewer rejected a promotion; the protected label stayed where it was.")
+register("review.style.created", "Brand style added",
+         "An owner added a named image style to the brand kit.")
+register("review.style.updated", "Brand style changed",
+         "An owner changed a brand style's prompt additions, size, steps or reference image.")
+register("review.style.deleted", "Brand style removed",
+         "An owner removed a brand style; jobs made with it keep its name.")

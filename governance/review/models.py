@@ -178,7 +178,8 @@ class Decision(models.Model):
 
 
 class Comment(models.Model):
-    """A remark on an asset version, anchored to a text span or an image region."""
+    """A remark on an asset version, anchored to a text span, an image region, or a time
+    position (seconds, or a range) in audio and video."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
@@ -188,6 +189,9 @@ class Comment(models.Model):
     span_end = models.PositiveIntegerField(null=True, blank=True)
     #: [x, y, width, height] in pixels, for images.
     region = models.JSONField(null=True, blank=True)
+    #: Seconds into an audio or video asset: a moment (start only) or a range.
+    time_start = models.FloatField(null=True, blank=True)
+    time_end = models.FloatField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -249,5 +253,7 @@ class InboxSeen(models.Model):
 __all__ = ("ApprovedFact", "BrandKit", "CheckResult", "Comment", "Decision", "DecisionKind",
            "InboxItem", "InboxSeen", "Review", "ReviewPolicy", "ReviewStatus")
 
-# Promotion reviews live in their own module; Django finds models through this one.
+# Promotion reviews and brand styles live in their own modules; Django finds their models
+# through this one.
 from governance.review.promotion_models import Promotion, PromotionRun  # noqa: E402, F401
+from governance.review.style_models import BrandStyle  # noqa: E402, F401

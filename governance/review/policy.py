@@ -54,6 +54,7 @@ from governance.review.rules import (
     override_refusal,
 )
 from governance.review.signals import announce_approval
+from governance.review.time_anchor import check_time_anchor, refuse_misplaced_anchor
 
 _VERBS = {DecisionKind.APPROVE: "approved", DecisionKind.REJECT: "rejected",
           DecisionKind.REQUEST_CHANGES: "changes_requested"}
@@ -365,15 +366,19 @@ def _whole(value: Any) -> bool:
 
 
 class AddComment:
-    """A comment anchored to a text span [start, end) or an image region [x, y, w, h]."""
+    """A comment anchored to a text span [start, end), an image region [x, y, w, h], or a
+    time in audio and video (seconds: a moment, or a range with an end)."""
 
     def __init__(self, user: Any, review: Review, *, body: str = "",
-                 span: list[Any] | None = None, region: list[Any] | None = None) -> None:
+                 span: list[Any] | None = None, region: list[Any] | None = None,
+                 time_start: Any = None, time_end: Any = None) -> None:
         self.user = user
         self.review = review
         self.body = body
         self.span = span
         self.region = region
+        self.time_start = time_start
+        self.time_end = time_end
 
     def refusal(self, facts: ReviewFacts | None = None) -> AssayError | None:
         """Why this user may not comment on this review, or None."""
@@ -390,6 +395,9 @@ class AddComment:
         check_text(self.body, field="body", limit=MAX_COMMENT_CHARS, noun="comment")
         asset = self.review.asset
         span, region = self.span, self.region
+        refuse_misplaced_anchor(asset, span=span, region=region)
+        self.time_start, self.time_end = check_time_anchor(asset, self.time_start,
+                                                           self.time_end)
         if span is not None:
             length = len(asset.text) if asset.kind == "text" else 0
             if (asset.kind != "text" or not isinstance(span, list) or len(span) != 2
@@ -413,9 +421,12 @@ class AddComment:
         with transaction.atomic():
             comment = Comment.objects.create(review=self.review, author=self.user,
                                              body=self.body, span_start=start, span_end=end,
-                                             region=self.region)
+                                             region=self.region, time_start=self.time_start,
+                                             time_end=self.time_end)
             record("review.comment.added", target=comment, actor=actor_for(self.user),
-                   data={"review": self.review.pk, "span": self.span, "region": self.region})
+                   data={"review": self.review.pk, "span": self.span, "region": self.region,
+                         "time": [self.time_start, self.time_end]
+                         if self.time_start is not None else None})
         return comment
 
 

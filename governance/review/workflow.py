@@ -51,9 +51,12 @@ def decide(user: Any, review: Review, *, decision: str, content_sha256: str,
 
 
 def add_comment(user: Any, review: Review, *, body: str, span: list[Any] | None = None,
-                region: list[Any] | None = None) -> Comment:
-    """A comment anchored to a text span [start, end) or an image region [x, y, w, h]."""
-    return AddComment(user, review, body=body, span=span, region=region).execute()
+                region: list[Any] | None = None, time_start: Any = None,
+                time_end: Any = None) -> Comment:
+    """A comment anchored to a text span [start, end), an image region [x, y, w, h], or a
+    time in seconds (a moment, or a range) of an audio or video asset."""
+    return AddComment(user, review, body=body, span=span, region=region,
+                      time_start=time_start, time_end=time_end).execute()
 
 
 def revise_text(user: Any, asset: Asset, *, text: str) -> Asset:

@@ -1,6 +1,7 @@
 """The one Celery app. Settings come from Django's CELERY_* settings (JSON only).
 
-Run a worker with ``celery -A assay.celery worker -Q cpu,gpu.text,gpu.image``.
+Run a worker with ``celery -A assay.celery worker --pool=solo -Q cpu,gpu.text,...``: every
+queue that code sends to is listed by ``assay.generation.queues.defined_queues``.
 """
 
 from __future__ import annotations

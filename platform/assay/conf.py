@@ -218,6 +218,11 @@ SETTINGS: tuple[Setting, ...] = (
             "\"marketing\": {\"spring-launch\": \"creator\"}}. Applied at every sign-in."),
     Setting("ASSAY_OIDC_REQUIRE_MAPPED_GROUP", "true",
             "Refuse provider users who are in none of the mapped groups."),
+    Setting("ASSAY_SPEECH_RECOGNITION_MODEL", "",
+            "Speech-recognition model the speech check transcribes voice-overs with: a local "
+            "folder, or owner/name@<commit> already in the model cache (never downloaded "
+            "while checking). Empty: no model, and the speech check says the script was not "
+            "checked."),
     # --- Running on Kubernetes (k8s/, docs/deploy.md) -----------------------------------
     Setting("ASSAY_WORKER_DRAIN_SECONDS", "30",
             "After a worker is told to stop (SIGTERM), how long the batch in hand may go on "

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from assay.accounts.services import create_token
 from governance.review.models import Review
+from governance.review.styles import create_style
 from tests.conftest import generate_checked
 from tests.publishing.helpers import endpoint_with_log
 from tests.review.promotion_helpers import matrix_promotion
@@ -46,8 +47,10 @@ def world(users, project, template, other_project, django_capture_on_commit_call
     review = Review.objects.get(asset=asset)
     token, _secret = create_token(users["creator"], name="ci", scope="read", days=7)
     webhook, delivery = endpoint_with_log(project, users["owner"])
+    style = create_style(users["owner"], project, {"name": "Matrix"})
     promotion = matrix_promotion(users, project, template, django_capture_on_commit_callbacks)
     return {"webhook": webhook.pk, "delivery": str(delivery.pk), **promotion,
+            "style": style.pk,
             "job": str(job.pk), "asset": str(asset.pk), "review": review.pk,
             "slug": project.slug, "token": token.pk,
             "template": template.pk, "template_slug": template.slug,
@@ -125,6 +128,8 @@ MATRIX: dict[str, tuple[str, str]] = {
     "job_status": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
     "job_cancel": ("302 405 405 405 405 405 405", "302 404 302 403 302 403 302"),
     "asset_content": ("302 404 200 200 200 200 200", "302 405 405 405 405 405 405"),
+    # the world's asset is a text: no poster for anyone (a video's is served to members)
+    "asset_poster": ("302 404 404 404 404 404 404", "302 405 405 405 405 405 405"),
     # an empty POST carries no form: the page is shown again (a refused form is a 400)
     "tokens": ("302 200 200 200 200 200 200", "302 200 200 200 200 200 200"),
     "token_revoke": ("302 405 405 405 405 405 405", "302 404 302 404 404 404 302"),
@@ -242,6 +247,13 @@ MATRIX: dict[str, tuple[str, str]] = {
     "promotion_decide": ("302 405 405 405 405 405 405", "302 404 403 400 400 403 400"),
     "protected_labels": ("302 405 405 405 405 405 405", "302 404 403 403 400 403 400"),
     "golden_set": ("302 405 405 405 405 405 405", "302 404 400 403 400 403 400"),
+    # brand styles: members read (creators pick one); owners (and admins) write, an empty
+    # body or form is a 400; removing needs its box ticked (an empty form: 400)
+    "brand-styles": ("401 404 200 200 200 200 200", "401 404 403 403 400 403 400"),
+    "brand-style": ("401 404 200 200 200 200 200", "401 405 405 405 405 405 405"),
+    "brand_styles": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "brand_style": ("302 404 200 200 200 200 200", "302 404 403 403 400 403 400"),
+    "brand_style_delete": ("302 405 405 405 405 405 405", "302 404 403 403 400 403 400"),
 }
 #: List endpoints: what an outsider gets must hold none of the project's rows.
 LISTS = ("project-list", "generation-list", "asset-list", "review-list")
@@ -272,7 +284,7 @@ def url_of(name: str, route: str, world: dict[str, Any]) -> str:
               "template_slug": world.get("template_slug"), "name": "staging",
               "webhook_id": world.get("webhook"), "delivery_id": world.get("delivery"),
               "promotion_id": world.get("promotion"),
-              "protection_id": world.get("protection")}
+              "protection_id": world.get("protection"), "style_id": world.get("style")}
     path = re.sub(r"\(\?P<(\w+)>[^)]*\)", lambda m: str(values[m.group(1)]), route)
     path = re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), path)
     return "/" + path.replace("^", "").replace("$", "")

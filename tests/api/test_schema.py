@@ -114,7 +114,8 @@ def test_submit_is_documented_with_its_input_and_output():
     request = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
     fields = doc["components"]["schemas"][request.rsplit("/", 1)[1]]["properties"]
     assert {"project", "template", "label", "prompt_version", "version", "variables",
-            "generator", "parameters", "model", "parent_asset", "revision_of"} == set(fields)
+            "generator", "parameters", "model", "parent_asset", "revision_of",
+            "style"} == set(fields)
     assert "201" in post["responses"]
     job = doc["components"]["schemas"]["Job"]["properties"]
     assert "model_ref" in job

@@ -9,6 +9,7 @@ from assay.core.exceptions import InvalidInput
 from assay.generation.models import GenerationJob, RegisteredModel
 from assay.generation.registry import folder_revision, register_model
 from assay.generation.services import submit_generation
+from tests.conftest import production_generators
 
 pytestmark = pytest.mark.django_db
 
@@ -118,7 +119,8 @@ def test_build_demo_models_registers_and_pins_them_once(demo_models):
 
     build_demo_models()
     registered = {m.generator_id: m for m in RegisteredModel.objects.all()}
-    assert set(registered) == {"text-transformers", "image-diffusers"}
+    # Every first-party generator ships a demo model.
+    assert set(registered) == {g.id for g in production_generators()}
     text = registered["text-transformers"]
     assert text.is_default and text.all_projects and text.source_kind == "local"
     assert text.revision == folder_revision(demo_models / "demo-text")

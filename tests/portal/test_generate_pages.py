@@ -242,7 +242,7 @@ def test_a_text_prompt_with_a_starting_image_is_refused_in_words(
         "var__product": "Kite", "parent_asset": str(image.pk)})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Starting image: only image generators take one" in html
+    assert "Starting image: only image and video generators take one" in html
     assert "parent_asset:" not in html
 
 

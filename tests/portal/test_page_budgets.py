@@ -25,6 +25,7 @@ from django.urls import reverse
 
 from assay.plugins.manager import get_plugins
 from governance.review.models import Review
+from governance.review.styles import create_style
 from tests.conftest import generate_checked
 from tests.publishing.helpers import endpoint_with_log
 
@@ -86,6 +87,13 @@ PAGES = [
     Page("portal:webhook", 9, user="owner", args=lambda w: [
         w["project"].slug, endpoint_with_log(w["project"], w["users"]["owner"])[0].pk]),
     Page("portal:brand_kit", 7, user="owner", args=lambda w: [w["project"].slug]),
+    # brand styles: the project (2) and the manage check, the styles (references joined),
+    # the approved images offered as references; one style: + the style by id, through
+    # the service's own membership check (3)
+    Page("portal:brand_styles", 8, user="owner", args=lambda w: [w["project"].slug]),
+    Page("portal:brand_style", 10, user="owner", args=lambda w: [
+        w["project"].slug, create_style(w["users"]["owner"], w["project"],
+                                        {"name": "Budget", "steps": 8}).pk]),
     Page("portal:facts", 7, user="owner", args=lambda w: [w["project"].slug]),
     Page("portal:review_policy", 7, user="owner", args=lambda w: [w["project"].slug]),
     Page("portal:project_quotas", 11, user="owner", args=lambda w: [w["project"].slug]),

@@ -57,6 +57,12 @@ class GenerationInput(InputSerializer):
                                         help_text="An asset of this project to regenerate "
                                                   "as its new version (it goes to review "
                                                   "and supersedes the old version's).")
+    style = StrictCharField(required=False, allow_null=True, max_length=60,
+                            help_text="A brand style's name (see /projects/{slug}/brand-"
+                                      "styles/), for image prompts: its prompt additions, "
+                                      "negative prompt, size and steps apply under the "
+                                      "parameters sent, and its reference image becomes "
+                                      "the parent asset. Recorded as parameters.style.")
 
     def validate_parent_asset(self, value: Any) -> Any:
         """UUIDField also takes integers; an asset id is text."""

@@ -13,7 +13,7 @@ from governance.audit import api as audit_api
 from governance.provenance import api as provenance_api
 from governance.publishing import api as publishing_api
 from governance.review import api as review_api
-from governance.review import inbox_api, promotion_api
+from governance.review import inbox_api, promotion_api, style_api
 from governance.usage import api as usage_api
 
 app_name = "api"
@@ -46,6 +46,10 @@ urlpatterns = [
          name="asset-revise"),
     path("projects/<slug:slug>/brand-kit/", review_api.BrandKitView.as_view(),
          name="brand-kit"),
+    path("projects/<slug:slug>/brand-styles/", style_api.BrandStylesView.as_view(),
+         name="brand-styles"),
+    path("projects/<slug:slug>/brand-styles/<int:style_id>/", style_api.BrandStyleView.as_view(),
+         name="brand-style"),
     path("projects/<slug:slug>/review-policy/", review_api.ReviewPolicyView.as_view(),
          name="review-policy"),
     path("projects/<slug:slug>/quotas/", usage_api.QuotasView.as_view(), name="quotas"),

@@ -20,12 +20,13 @@ from assay.api.filters import AssetFilter, GenerationFilter
 from assay.core.exceptions import NotPermitted
 from assay.core.rest import ScopedViewSet
 from assay.generation.models import GenerationJob
-from assay.generation.services import cancel_job, submit_generation
+from assay.generation.services import cancel_job
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset, Project, PromptTemplate
 from governance.provenance.library import library
 from governance.provenance.lineage import versions
 from governance.provenance.readback import attachment, credentials_for
+from governance.review.styled import styled_submission
 
 _BINARY = OpenApiResponse(OpenApiTypes.BINARY, description="The exact stored bytes, with "
                          "Content-Type the asset's media type and X-Content-SHA256.")
@@ -83,7 +84,7 @@ class GenerationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
     def create(self, request: Request) -> Response:
         """Queue a generation; 201 with the job, or a 4xx that says what to fix."""
         data = s.GenerationInput.validated(request.data)
-        job = submit_generation(request.user, **data)
+        job = styled_submission(request.user, **data)
         job = self.get_queryset().get(pk=job.pk)
         return Response(self.get_serializer(job).data, status=status.HTTP_201_CREATED)
 

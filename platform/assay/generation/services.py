@@ -44,6 +44,8 @@ def submit_generation(
     model: str | None = None,
     parent_asset: Any = None,
     revision_of: Any = None,
+    prompt_additions: str = "",
+    style: str = "",
 ) -> GenerationJob:
     """Validate a generation request, write the job and its audit event, queue it.
 
@@ -55,6 +57,11 @@ def submit_generation(
     job row and the ``studio.generation.submitted`` event commit together; the Celery
     task is sent only after that commit (the row is the outbox: if the broker is down the
     job stays queued and the sweeper sends it later).
+
+    ``prompt_additions`` and ``style`` come from a caller that already resolved a named
+    style (``governance.review.styled.styled_submission``); this layer does not know what
+    a style is. The additions are appended to the rendered prompt (within the same length
+    bound) and the name is recorded as ``parameters["style"]``, which provenance reads.
 
     Raises:
         NotFound, NotPermitted, InvalidInput: with a message that says what to fix. The
@@ -103,12 +110,16 @@ def submit_generation(
     rendered = refusals.attempt(render, prompt.text, prompt.variables, variables or {},
                                 max_chars=settings.ASSAY_MAX_PROMPT_CHARS,
                                 max_variable_chars=settings.ASSAY_MAX_VARIABLE_CHARS)
+    if rendered is not None and prompt_additions:
+        rendered = refusals.attempt(_with_additions, rendered, prompt_additions)
     parent = (refusals.attempt(_parent_asset, found, generator_cls, parent_asset)
               if generator_cls is not None else None)
     refusals.raise_any()
     assert generator_cls is not None  # refused above otherwise
     if clean.get("seed") is None:
         clean["seed"] = secrets.randbelow(2**32)
+    if style:
+        clean["style"] = str(style)
     # Like its default settings, a version's default model is for its own generator only.
     own_model = prompt.default_model if generator_id == prompt.generator_id else ""
     model_ref = choose_model(found, generator_cls, model or own_model or None,
@@ -140,6 +151,16 @@ def submit_generation(
     return job
 
 
+def _with_additions(rendered: str, additions: str) -> str:
+    """The rendered prompt with a style's additions after it, still within the bound."""
+    text = f"{rendered.rstrip()}, {additions.strip()}" if rendered.strip() else additions.strip()
+    if len(text) > settings.ASSAY_MAX_PROMPT_CHARS:
+        raise InvalidInput(
+            f"With the style's additions the prompt is {len(text)} characters; the limit is "
+            f"{settings.ASSAY_MAX_PROMPT_CHARS}.", errors={"style": ["prompt too long with it"]})
+    return text
+
+
 class _Refusals:
     """The InvalidInput refusals of one submission, raised together as one InvalidInput
     whose ``errors`` hold every field's messages (its message joins theirs)."""
@@ -169,12 +190,14 @@ class _Refusals:
 
 
 def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Asset | None:
-    """The init image of an image-to-image job: an image asset of the same project."""
+    """The init image of an image-to-image or image-to-video job: an image asset of the
+    same project."""
     if ref in (None, ""):
         return None
-    if generator_cls.modality != "image":
+    if generator_cls.modality not in ("image", "video"):
         raise InvalidInput(f"Generator {generator_cls.id} does not take a parent asset.",
-                           errors={"parent_asset": ["only image generators take one"]})
+                           errors={"parent_asset": [
+                               "only image and video generators take one"]})
     try:
         key = uuid.UUID(str(ref))
     except ValueError:

@@ -63,8 +63,14 @@ def _describe_s3_error(exc: ClientError | BotoCoreError) -> str:
     return f"the media storage failed ({type(exc).__name__})"
 
 
+#: Extensions mimetypes gets wrong or not at all, depending on the machine's mime.types
+#: (Python 3.11 knows only audio/x-wav, and names Ogg audio ".oga").
+_EXTENSIONS = {"audio/wav": ".wav", "audio/ogg": ".ogg", "audio/mpeg": ".mp3"}
+
+
 def _extension(media_type: str) -> str:
-    return mimetypes.guess_extension(media_type.split(";")[0].strip()) or ".bin"
+    bare = media_type.split(";")[0].strip().lower()
+    return _EXTENSIONS.get(bare) or mimetypes.guess_extension(bare) or ".bin"
 
 
 def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[Asset]:
@@ -102,6 +108,9 @@ def store_outputs(job: GenerationJob, outputs: list[GeneratedOutput]) -> list[As
         else:
             asset.file.name = _save_file(
                 asset_upload_to(asset, f"output{_extension(output.media_type)}"), content)
+            if output.poster:
+                asset.metadata["poster"] = _save_file(
+                    asset_upload_to(asset, "poster.png"), output.poster)
         asset.save()
         record("studio.asset.created", target=asset,
                data={"job": str(job.pk), "sha256": digest, "bytes": len(content)})

@@ -142,7 +142,12 @@ class GenerationRequest:
 
 @dataclass
 class GeneratedOutput:
-    """One output of one request. Text goes in ``text``; binary media in ``data``."""
+    """One output of one request. Text goes in ``text``; binary media in ``data``.
+
+    A video may carry a ``poster``: a PNG still shown before it plays. It is stored beside
+    the asset (its name in ``metadata["poster"]``), not hashed or signed with it: it is a
+    preview of the signed bytes, never handed out as the asset.
+    """
 
     kind: str  # "text", "image", "audio", "video"
     media_type: str
@@ -151,6 +156,7 @@ class GeneratedOutput:
     width: int | None = None
     height: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    poster: bytes | None = None  # PNG, for video
 
     def content_bytes(self) -> bytes:
         """The exact bytes that are hashed, stored and later signed."""
@@ -379,6 +385,14 @@ class CheckSubject:
     data: bytes | None = None
     width: int | None = None
     height: int | None = None
+    #: What the asset was asked to be, for checks that compare a medium with its request
+    #: (a clip's duration, frames and fps) or read the text it carries (a speech script,
+    #: captions in ``metadata``): the job's generator id, validated parameters and
+    #: rendered prompt, and the asset's metadata. Empty for an asset without a job.
+    generator: str = ""
+    parameters: dict[str, Any] = field(default_factory=dict)
+    prompt: str = ""
+    metadata: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

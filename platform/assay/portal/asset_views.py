@@ -33,7 +33,7 @@ from assay.portal.findings import check_name, severity_word, status_word
 from assay.portal.forms import version_label
 from assay.portal.media_errors import speaks_media_errors
 from assay.portal.versions import text_diff
-from assay.portal.views import _can, _role_context
+from assay.portal.views import NOISY_DEMOS, _can, _role_context
 from assay.studio.choices import Modality
 from assay.studio.models import Asset, Project, PromptTemplate
 from governance.provenance.library import (
@@ -128,7 +128,7 @@ def asset_library(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
     assets = attach_origins(list(page.object_list))
     for asset in assets:
-        asset.demo = asset.kind == "image" and _is_demo(asset.origin)
+        asset.demo = asset.kind in NOISY_DEMOS and _is_demo(asset.origin)
         asset.review_word = REVIEW_WORDS.get(asset.review_status or "none", "")
     projects = list(Project.objects.visible_to(user).order_by("name"))
     templates = list(PromptTemplate.objects.visible_to(user).select_related("project")
@@ -171,7 +171,7 @@ def _asset_page(request: HttpRequest, asset: Asset, *, status: int = 200,
         "credentials": credentials_for(asset),
         "settings": _settings(job) if job else [],
         "version_label": version_label(job.prompt_version, labels) if job else "",
-        "demo": asset.kind == "image" and _is_demo(job),
+        "demo": asset.kind in NOISY_DEMOS and _is_demo(job),
         "can_generate": can_generate,
         "generate_url": reverse("portal:generate", args=[asset.project.slug]),
         "revise_error": revise_error, "typed": asset.text if typed is None else typed,

@@ -21,6 +21,8 @@ from django import forms
 from assay.core.exceptions import AssayError
 from assay.core.numbers import parse_id
 from assay.plugins.contracts import Generator, Param
+from assay.portal.style_select import STYLE, style_field
+from assay.portal.units import unit_for
 from assay.portal.words import generator_label
 from assay.studio.models import PromptTemplate, PromptVersion
 
@@ -111,6 +113,10 @@ def _param_field(param: Param, initial: Any) -> forms.Field:
             widget: forms.Widget = forms.Select(
                 choices=[("", "(default)")] + [(str(c), str(c)) for c in param.choices])
         elif param.type in (int, float):
+            unit = unit_for(param)
+            if unit:
+                help_parts.append(f"In {unit}.")
+                attrs["data-unit"] = unit
             attrs["step"] = "1" if param.type is int else "any"
             if param.minimum is not None:
                 attrs["min"] = info["minimum"]
@@ -222,6 +228,10 @@ class GenerationForm(forms.Form):
                 self.parameter_names.append(param.name)
                 if param.plain:
                     self.plain_names.append(param.name)
+        # A brand style, for image prompts (governance.review.styled applies it).
+        styled = style_field(version, parameters)
+        if styled is not None:
+            self.fields[STYLE] = styled
         self.service_errors: list[tuple[str, str, str]] = []
 
     def _add_variable(self, var: dict[str, Any], value: Any) -> None:
@@ -299,7 +309,8 @@ class GenerationForm(forms.Form):
             return []
         rows = []
         for name in ("prompt_version", *(VAR_PREFIX + n for n in self.variable_names),
-                     "generator", *(PARAM_PREFIX + n for n in self.plain_names),
+                     "generator", *([STYLE] if STYLE in self.fields else []),
+                     *(PARAM_PREFIX + n for n in self.plain_names),
                      *(f.name for f in self.advanced_fields)):
             bound = self[name]
             for message in bound.errors:
@@ -337,10 +348,17 @@ class GenerationForm(forms.Form):
         for key in ("parent_asset", "revision_of"):
             if data.get(key):
                 out[key] = data[key]
+        if data.get(STYLE):
+            # With a style, settings left as the form showed them give way to the style's.
+            out[STYLE] = data[STYLE]
+            out["parameters"] = {k: v for k, v in parameters.items()
+                                 if k == "seed" or PARAM_PREFIX + k in self.changed_data}
         return out
 
     def field_for_error(self, key: str) -> str | None:
         """The input a service error key belongs to, or None for a form-wide error."""
+        if key == STYLE and STYLE in self.fields:
+            return STYLE
         if key in self.variable_names:
             return VAR_PREFIX + key
         if key in _DIRECT_KEYS:

@@ -33,6 +33,7 @@ from assay.portal.findings import (
     severity_word,
     status_word,
 )
+from assay.portal.templatetags.media_words import clock
 from assay.portal.versions import text_diff
 from assay.portal.views import _role_context
 from governance.review import workflow
@@ -44,6 +45,8 @@ from governance.review.policy import AddComment, Decide, blockers, facts_for, re
 OVERRIDE_PREFIX = "override_"
 #: The comment form's image-region inputs, in the order of [x, y, width, height].
 REGION_FIELDS = ("region_x", "region_y", "region_w", "region_h")
+#: The comment form's time inputs for audio and video, in seconds (or m:ss).
+TIME_FIELDS = ("time_start", "time_end")
 _DECIDED = {DecisionKind.APPROVE: "approved", DecisionKind.REJECT: "rejected",
             DecisionKind.REQUEST_CHANGES: "asked for changes"}
 _STATE_WORDS = {"passed": "Passed", "current": "In progress", "waiting": "Waiting",
@@ -101,7 +104,9 @@ def _comments(review: Review) -> list[dict[str, Any]]:
         style = region_style(c.region, asset.width, asset.height) if c.region else ""
         boxes += bool(style)
         rows.append({"comment": c, "box": boxes if style else None, "region_style": style,
-                     "quote": text[c.span_start:c.span_end] if c.span_start is not None else ""})
+                     "quote": text[c.span_start:c.span_end] if c.span_start is not None else "",
+                     "at": clock(c.time_start) if c.time_start is not None else "",
+                     "until": clock(c.time_end) if c.time_end is not None else ""})
     return rows
 
 
@@ -130,10 +135,10 @@ def _error_context(exc: AssayError | None) -> dict[str, Any]:
     elif blocked:
         message = (f"Approval is blocked: {_names(blocked)} failed too seriously to approve "
                    "past. Reject it or request changes; a fixed version starts a new review.")
-    elif "region" in errors:
+    elif errors.get("region") == ["out of range"]:
         message = ("Mark an area inside the image: its left and top edges within the image, "
                    "and a width and height of at least one pixel that do not run past it.")
-    elif "span" in errors:
+    elif errors.get("span") == ["out of range"]:
         message = ("Choose a passage inside the text: “from” must be smaller than “to”, and "
                    "both within the text.")
     else:
@@ -207,7 +212,7 @@ def _review_page(request: HttpRequest, review: Review, *, status: int = 200,
         "cannot_decide": cannot_decide.message if cannot_decide else "",
         "overrides": overrides,
         "decision_error": d_err, "comment_error": _error_context(comment_error),
-        "typed": typed, "region_fields": REGION_FIELDS,
+        "typed": typed, "region_fields": REGION_FIELDS, "time_fields": TIME_FIELDS,
         "can_comment": cannot_comment is None,
         "newer": _newer(request, review), "compare": _compare(asset),
     }, status=status)
@@ -288,15 +293,36 @@ def _anchor(request: HttpRequest, names: tuple[str, ...]) -> list[Any] | None:
     return [_number_or_text(v) for v in values] if any(v.strip() for v in values) else None
 
 
+def _seconds(value: str) -> float | str | None:
+    """A typed time: blank → None; "12.5" or "1:05" (m:ss) → seconds; else the text as
+    typed, which the service refuses in words."""
+    text = value.strip()
+    if not text or len(text) > 20:
+        return text or None
+    try:
+        parts = [float(p) for p in text.split(":")] if ":" in text else [float(text)]
+    except ValueError:
+        return text
+    if len(parts) > 3 or any(p < 0 for p in parts[:-1]) or len(parts) > 1 and parts[-1] >= 60:
+        return text
+    seconds = 0.0
+    for part in parts:
+        seconds = seconds * 60 + part
+    return seconds
+
+
 @login_required
 @require_POST
 def review_comment(request: HttpRequest, review_id: int) -> HttpResponse:
-    """Add a comment through ``workflow.add_comment``, on a text span or an image region."""
+    """Add a comment through ``workflow.add_comment``, on a text span, an image region or
+    a time of an audio or video asset."""
     review = _review(request, review_id)
     try:
         workflow.add_comment(request.user, review, body=request.POST.get("body", ""),
                              span=_anchor(request, ("span_start", "span_end")),
-                             region=_anchor(request, REGION_FIELDS))
+                             region=_anchor(request, REGION_FIELDS),
+                             time_start=_seconds(request.POST.get("time_start", "")),
+                             time_end=_seconds(request.POST.get("time_end", "")))
     except AssayError as exc:
         return _review_page(request, review, status=exc.status_code, comment_error=exc)
     messages.success(request, "Comment added.")

@@ -107,12 +107,14 @@ def _verify(request: HttpRequest) -> HttpResponse:
     try:
         data = _read(upload, "file", limit)
         sidecar = _read(form.cleaned_data.get("sidecar"), "sidecar", limit)
-        if sidecar is None and formats.is_sidecar(formats.sniff(data or b"", name) or ""):
+        kind = formats.sniff(data or b"", name) or ""
+        if sidecar is None and formats.is_sidecar(kind):
+            what = "an Ogg audio file" if kind == "audio/ogg" else "a text file"
             raise InvalidInput(
-                "This is a text file: its Content Credentials are in a separate .c2pa file "
-                "(the “Content Credentials” download next to the text). Choose it under "
+                f"This is {what}: its Content Credentials are in a separate .c2pa file "
+                "(the “Content Credentials” download next to it). Choose it under "
                 "“Its Content Credentials file” and check again.",
-                errors={"sidecar": ["required for text"]})
+                errors={"sidecar": ["required for text and Ogg audio"]})
     except AssayError as exc:
         record_refused_verification(exc, actor=actor, size=upload.size, filename=name)
         return _refused(request, form, exc)

@@ -34,7 +34,8 @@ KINDS = {"image/png": "PNG image", "image/jpeg": "JPEG image", "image/webp": "We
          "image/gif": "GIF image", "image/tiff": "TIFF image", "image/avif": "AVIF image",
          "image/svg+xml": "SVG image", "application/pdf": "PDF document",
          "video/mp4": "MP4 video", "audio/mpeg": "MP3 audio", "audio/wav": "WAV audio",
-         "audio/flac": "FLAC audio", "text/plain": "Text", "text/markdown": "Markdown text"}
+         "audio/flac": "FLAC audio", "audio/ogg": "Ogg audio", "audio/mp4": "M4A audio",
+         "text/plain": "Text", "text/markdown": "Markdown text"}
 _ROLES = {"reviewer": "reviewer", "owner": "project owner", "creator": "creator",
           "admin": "administrator"}
 

@@ -25,7 +25,7 @@ from assay.core.exceptions import Conflict, InvalidInput, NotFound, NotPermitted
 from assay.generation.choices import JobStatus
 from assay.generation.models import GenerationJob
 from assay.generation.registry import default_model_is_demo
-from assay.generation.services import cancel_job, submit_generation
+from assay.generation.services import cancel_job
 from assay.plugins.contracts import Generator
 from assay.plugins.manager import get_plugins
 from assay.portal.forms import (
@@ -37,14 +37,18 @@ from assay.portal.forms import (
 from assay.portal.home_work import projects_with_work
 from assay.portal.media_errors import speaks_media_errors
 from assay.portal.quota_words import quota_message
+from assay.portal.ranges import ranged
 from assay.portal.starts import Start, start_from, visible_asset
 from assay.portal.words import generator_words
 from assay.studio.models import Asset, Project, PromptTemplate
 from assay.studio.models.assets import REVISION_KEYS
 from assay.studio.services.projects import require_capability, role_in
 from governance.provenance.downloads import asset_download
+from governance.review.styled import styled_submission
 
 RECENT_JOBS = 20
+#: Modalities whose locally built demo models (``assay-demo-*``) make noise, not content.
+NOISY_DEMOS = ("image", "audio", "video")
 
 
 # -- helpers ------------------------------------------------------------------------------
@@ -129,8 +133,8 @@ def _generation_form(request: HttpRequest, project: Project, templates: list[Pro
         parent=start.parent, revision=start.revision,
         fields_url=reverse("portal:generate_fields", args=[project.slug]))
     chosen = generators.get(generator_id)
-    # Only image models are still demos that draw noise; say so before anyone generates.
-    form.demo_model = (version.modality == "image" and chosen is not None
+    # Image, audio and video stand-ins make noise; say so before anyone generates.
+    form.demo_model = (version.modality in NOISY_DEMOS and chosen is not None
                        and default_model_is_demo(project, chosen,
                                                  str(settings.ASSAY_MODELS_DIR)))
     return form
@@ -178,7 +182,7 @@ def generate(request: HttpRequest, slug: str) -> HttpResponse:
 
     form.is_valid()  # shape only; the service decides what is acceptable
     try:
-        job = submit_generation(request.user, project=project, **form.submission())
+        job = styled_submission(request.user, project=project, **form.submission())
     except QuotaExceeded as exc:
         response = render(request, "portal/generate.html",
                           {**context, "quota_error": quota_message(exc.quota),
@@ -250,7 +254,9 @@ def _job_status_context(request: HttpRequest, job: GenerationJob) -> dict[str, A
     model_name = str((job.model_ref or {}).get("name") or "")
     return {"job": job, "assets": assets, "can_cancel": can_generate and not job.is_terminal,
             "can_generate": can_generate,
-            "demo_image": job.modality == "image" and model_name.startswith("assay-demo")}
+            "demo_image": job.modality == "image" and model_name.startswith("assay-demo"),
+            "demo_media": (job.modality in ("audio", "video")
+                           and model_name.startswith("assay-demo"))}
 
 
 def _settings_in_words(job: GenerationJob) -> list[tuple[str, str]]:
@@ -328,9 +334,12 @@ def job_cancel(request: HttpRequest, job_id: Any) -> HttpResponse:
 @require_GET
 @speaks_media_errors
 def asset_content(request: HttpRequest, asset_id: Any) -> HttpResponse:
-    """An asset's stored bytes, for members only (media files are never linked directly)."""
+    """An asset's stored bytes, for members only (media files are never linked directly).
+
+    Answers byte ranges (``assay.portal.ranges``), so audio and video players can seek.
+    """
     asset = get_object_or_404(Asset.objects.visible_to(request.user), pk=asset_id)
-    response = asset_download(asset)
+    response = ranged(request, asset_download(asset))
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

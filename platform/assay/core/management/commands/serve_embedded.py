@@ -20,7 +20,7 @@ from django.core.management.base import BaseCommand, CommandParser
 
 #: Every queue the code sends to (tests/generation/test_queues.py keeps it equal to
 #: assay.generation.queues.defined_queues, which this base-layer command cannot import).
-QUEUES = "cpu,gpu.image,gpu.text"
+QUEUES = "cpu,gpu.audio,gpu.image,gpu.text,gpu.video"
 
 
 def _interrupt(signum: int, frame: object) -> None:

@@ -1,0 +1,1 @@
+"""Assay plugin package (see plugin.py)."""
