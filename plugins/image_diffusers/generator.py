@@ -78,6 +78,7 @@ class DiffusersImageGenerator(Generator):
     queue = "gpu.image"
     needs_gpu = False  # runs on CPU too, slowly for real models
     max_batch_size = 16
+    parent_kinds = ("image",)  # image-to-image
     # mode ("txt2img" or "img2img") is derived from the inputs, not a parameter: see
     # mode_of(). strength decides the img2img schedule, which one call shares.
     batch_keys = ("width", "height", "steps", "guidance", "strength", "mode")

@@ -48,6 +48,14 @@ MAX_SPEAKER = 1023
 _STAGES = ("text_encoder", "duration_predictor", "flow", "decoder")
 
 
+def script_of(request: GenerationRequest) -> str:
+    """What a request speaks: the text of its script asset when the job started from one
+    (the asset is then the output's parent and its provenance ingredient), else the
+    rendered prompt."""
+    script = request.inputs.get("script")
+    return script.decode("utf-8") if script is not None else request.prompt
+
+
 class _Cancelled(Exception):
     """Raised from a stage hook when the running request was cancelled."""
 
@@ -63,6 +71,7 @@ class VitsSpeechGenerator(Generator):
     #: Requests run one after another inside the call (see the module docstring), so any
     #: voices, rates and formats may share a batch.
     max_batch_size = 8
+    parent_kinds = ("text",)  # a script asset: its text is what is spoken
     batch_keys = ()
     description = (
         "Speech from a VITS text-to-speech model (MMS-TTS voices): the prompt is the script "
@@ -177,7 +186,7 @@ class VitsSpeechGenerator(Generator):
         with torch.inference_mode():
             for index, (request, (params, inputs)) in enumerate(zip(batch, prepared,
                                                                     strict=True)):
-                usage = {"audio_seconds": 0.0, "input_characters": len(request.prompt)}
+                usage = {"audio_seconds": 0.0, "input_characters": len(script_of(request))}
                 if progress.is_cancelled(index):
                     results.append(RequestResult(outputs=[], usage=usage, cancelled=True))
                     continue
@@ -204,10 +213,11 @@ class VitsSpeechGenerator(Generator):
                       else f"{self.num_speakers} voices (0 to {self.num_speakers - 1})")
             raise ValueError(f"request {request.job_id}: voice {params['speaker']} asked, but "
                              f"this model has {voices}")
-        if len(request.prompt) > MAX_SCRIPT_CHARS:
-            raise ValueError(f"request {request.job_id}: the script is {len(request.prompt)} "
+        script = script_of(request)
+        if len(script) > MAX_SCRIPT_CHARS:
+            raise ValueError(f"request {request.job_id}: the script is {len(script)} "
                              f"characters long; at most {MAX_SCRIPT_CHARS} are spoken at once")
-        inputs = self.tokenizer(request.prompt, return_tensors="pt")
+        inputs = self.tokenizer(script, return_tensors="pt")
         blank = self.tokenizer.pad_token_id  # VitsTokenizer puts it between characters
         if int((inputs["input_ids"] != blank).sum()) == 0:
             raise ValueError(f"request {request.job_id}: nothing in the script can be spoken "
@@ -243,7 +253,7 @@ class VitsSpeechGenerator(Generator):
                 "speaker": params["speaker"] if self.num_speakers > 1 else None,
                 "speaking_rate": float(params["speaking_rate"]),
                 "seed": request.seed,
-                "script": request.prompt,
+                "script": script_of(request),
             },
         )
         return RequestResult(outputs=[output],

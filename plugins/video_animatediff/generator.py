@@ -88,6 +88,7 @@ class AnimateDiffVideoGenerator(Generator):
     queue = "gpu.video"
     needs_gpu = False  # runs on CPU too, slowly for real models
     max_batch_size = 8
+    parent_kinds = ("image",)  # image-to-video: the starting frames
     # fps and format only change encoding, done per video: jobs that differ there still
     # share a call. mode (text or image start) comes from the inputs, see mode_of().
     batch_keys = ("frames", "width", "height", "steps", "guidance", "strength", "mode")

@@ -94,7 +94,8 @@ def test_a_text_generator_refuses_a_starting_image_with_the_other_errors(
     with pytest.raises(InvalidInput) as caught:
         _submit(users["creator"], project, django_capture_on_commit_callbacks,
                 variables={}, parent_asset=str(image.pk))
-    assert caught.value.errors["parent_asset"] == ["only image and video generators take one"]
+    assert caught.value.errors["parent_asset"] == [
+        "this generator cannot start from an existing asset"]
     assert caught.value.errors["product"] == ["is required"]
 
 

@@ -344,3 +344,46 @@ def test_same_seed_same_asset_alone_and_batched_by_the_runtime(
     batched = Asset.objects.get(job=jobs[1])
     assert batched.media_type == "audio/ogg" and batched.file.name.endswith(".ogg")
     assert batched.sha256 == Asset.objects.get(job=alone).sha256
+
+
+@pytest.mark.django_db
+def test_a_text_asset_is_read_aloud_as_the_script_and_recorded_as_the_parent(
+        users, project, template, voice_template, django_capture_on_commit_callbacks,
+        settings):
+    """Speech from an existing text (REST ``parent_asset``): the text is what is spoken,
+    the audio's parent is the text (provenance names it the script ingredient), and the
+    other kinds of starting asset are refused in words."""
+    settings.ASSAY_BATCH_WINDOW_MS = 0
+    with django_capture_on_commit_callbacks(execute=False):
+        text_job = submit_generation(users["creator"], project=project, template="blurb",
+                                     variables={"product": "Kite"})
+        assert run_job(str(text_job.pk), worker="w") == "succeeded"
+    script = Asset.objects.get(job=text_job)
+    client = APIClient()
+    client.force_authenticate(users["creator"])
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post("/api/v1/generations/", {
+            "project": "launch", "template": "voice", "variables": {"product": "Kite"},
+            "parent_asset": str(script.pk), "parameters": {"seed": 5}}, format="json")
+    assert response.status_code == 201, response.json()
+    job = GenerationJob.objects.get(pk=response.json()["id"])
+    assert job.parent_asset == script
+    with django_capture_on_commit_callbacks(execute=False):
+        assert run_job(str(job.pk), worker="w") == "succeeded"
+    spoken = Asset.objects.get(job=job)
+    assert spoken.metadata["script"] == script.text != job.rendered_prompt
+    assert spoken.parent == script
+    job.refresh_from_db()
+    assert job.usage["input_characters"] == len(script.text)
+
+    refused = client.post("/api/v1/generations/", {
+        "project": "launch", "template": "voice", "variables": {"product": "Kite"},
+        "parent_asset": str(spoken.pk)}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["parent_asset"] == ["is audio, not a text"]
+    echo = client.post("/api/v1/generations/", {
+        "project": "launch", "template": "blurb", "variables": {"product": "Kite"},
+        "parent_asset": str(script.pk)}, format="json")
+    assert echo.status_code == 400
+    assert echo.json()["errors"]["parent_asset"] == [
+        "this generator cannot start from an existing asset"]

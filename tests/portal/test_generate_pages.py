@@ -242,7 +242,7 @@ def test_a_text_prompt_with_a_starting_image_is_refused_in_words(
         "var__product": "Kite", "parent_asset": str(image.pk)})
     assert response.status_code == 400
     html = response.content.decode()
-    assert "Starting image: only image and video generators take one" in html
+    assert "Starting asset: this generator cannot start from an existing asset" in html
     assert "parent_asset:" not in html
 
 
@@ -354,3 +354,25 @@ def test_job_page_query_count_does_not_grow_with_variants(
     with django_assert_max_num_queries(10):
         response = client.get(reverse("portal:job", args=[job.pk]))
     assert response.content.decode().count('<figure class="output"') == variants
+
+
+def test_a_text_asset_starts_a_speech_prompt_that_reads_it_aloud(
+        client, users, project, template, django_capture_on_commit_callbacks):
+    make_template(project, users["owner"], slug="voice", generator="speech-vits",
+                  text="Meet {{ product }}.")
+    voice = project.prompt_templates.get(slug="voice").latest_version()
+    job = _job(users["creator"], project, django_capture_on_commit_callbacks)
+    [script] = store_outputs(job, [GeneratedOutput(kind="text", media_type="text/plain",
+                                                   text="Kite flies far.")])
+    client.force_login(users["creator"])
+    html = _generate(client, project, parent_asset=script.pk).content.decode()
+    assert f'<option value="{voice.pk}" selected>' in html
+    assert f'name="parent_asset" value="{script.pk}"' in html
+    assert "Kite flies far." in html and "is what is read aloud" in html
+    assert 'alt="The starting image"' not in html
+    with django_capture_on_commit_callbacks(execute=False):
+        response = client.post(reverse("portal:generate", args=[project.slug]), {
+            "prompt_version": voice.pk, "generator": "speech-vits",
+            "var__product": "Kite", "parent_asset": str(script.pk)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert GenerationJob.objects.latest("queued_at").parent_asset_id == script.pk

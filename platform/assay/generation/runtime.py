@@ -189,7 +189,8 @@ def execute(batch: list[tuple[GenerationJob, str]]) -> None:
 def _request(job: GenerationJob) -> GenerationRequest:
     inputs: dict[str, bytes] = {}
     if job.parent_asset_id:
-        inputs["init_image"] = job.parent_asset.read_bytes()
+        parent = job.parent_asset
+        inputs["script" if parent.kind == "text" else "init_image"] = parent.read_bytes()
     return GenerationRequest(job_id=str(job.pk), prompt=job.rendered_prompt,
                              parameters=dict(job.parameters), seed=int(job.seed), inputs=inputs)
 

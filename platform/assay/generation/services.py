@@ -190,14 +190,16 @@ class _Refusals:
 
 
 def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Asset | None:
-    """The init image of an image-to-image or image-to-video job: an image asset of the
-    same project."""
+    """The asset a job starts from, of a kind its generator takes (``parent_kinds``): the
+    init image of an image-to-image or image-to-video job, the script of a speech job. It
+    must belong to the same project."""
     if ref in (None, ""):
         return None
-    if generator_cls.modality not in ("image", "video"):
+    kinds = generator_cls.parent_kinds
+    if not kinds:
         raise InvalidInput(f"Generator {generator_cls.id} does not take a parent asset.",
                            errors={"parent_asset": [
-                               "only image and video generators take one"]})
+                               "this generator cannot start from an existing asset"]})
     try:
         key = uuid.UUID(str(ref))
     except ValueError:
@@ -207,9 +209,10 @@ def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Ass
     if parent is None:
         raise InvalidInput(f"The parent asset must be an asset of project {project.slug}.",
                            errors={"parent_asset": ["not an asset of this project"]})
-    if parent.kind != "image":
-        raise InvalidInput("The parent asset must be an image.",
-                           errors={"parent_asset": [f"is {parent.kind}, not an image"]})
+    if parent.kind not in kinds:
+        wanted = " or ".join("an image" if k == "image" else f"a {k}" for k in kinds)
+        raise InvalidInput(f"The parent asset must be {wanted}.",
+                           errors={"parent_asset": [f"is {parent.kind}, not {wanted}"]})
     return parent
 
 

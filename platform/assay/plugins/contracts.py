@@ -137,7 +137,9 @@ class GenerationRequest:
     prompt: str
     parameters: dict[str, Any]
     seed: int
-    inputs: dict[str, bytes] = field(default_factory=dict)  # e.g. an init image for img2img
+    #: The job's starting asset, by kind: ``init_image`` (an image's bytes, for
+    #: image-to-image and image-to-video) or ``script`` (a text's UTF-8, for speech).
+    inputs: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass
@@ -216,6 +218,9 @@ class Generator(abc.ABC):
     #: Parameters whose values must be equal for two requests to share one batched call.
     batch_keys: ClassVar[tuple[str, ...]] = ()
     max_batch_size: ClassVar[int] = 1
+    #: Kinds of asset a job may start from (its parent asset): ``("image",)`` for
+    #: image-to-image or image-to-video, ``("text",)`` for speech read from a script asset.
+    parent_kinds: ClassVar[tuple[str, ...]] = ()
     description: ClassVar[str] = ""
 
     @classmethod

@@ -46,7 +46,7 @@ _LABEL_CHARS = 60
 _DIRECT_KEYS = {"prompt_version": "prompt_version", "generator": "generator",
                 "parameters.seed": "seed"}
 #: What the service's other error keys are called on the page.
-_KEY_WORDS = {"parent_asset": "Starting image", "revision_of": "New version",
+_KEY_WORDS = {"parent_asset": "Starting asset", "revision_of": "New version",
               "template": "Prompt template", "prompt": "Prompt", "model": "Model",
               "variables": "Prompt details", "parameters": "Settings"}
 

@@ -7,7 +7,8 @@
   asset, which goes to review (``revision_of`` of the submission service);
 * ``?parent_asset=<asset>`` ("use as starting image"): an image version whose generator
   takes a starting image (the one that made the image, with its variables, if it can),
-  and the image itself;
+  and the image itself; a text asset starts a speech prompt that reads it aloud (the
+  text is the script, and the audio's parent);
 * ``?prompt_version=`` / ``?generator=`` always win: they are what the person chose last
   (the form writes them into the address, so Back and reload come back to them).
 
@@ -94,10 +95,15 @@ def start_from(user: Any, project: Project, templates: list[PromptTemplate],
         if job.parent_asset_id and job.parent_asset is not None:
             start.parent = job.parent_asset
     if query.get("parent_asset"):
-        parent = visible_asset(user, project, query["parent_asset"], kind="image")
-        if parent is None:
+        parent = visible_asset(user, project, query["parent_asset"])
+        if parent is None or parent.kind not in ("image", "text"):
             start.notices.append("The starting image was not found (or is not an image), so "
                                  "this starts from nothing.")
+        elif parent.kind == "text":
+            start.parent = parent
+            if job is None:
+                spoken = first_version_of(templates, "audio")
+                start.version = spoken.pk if spoken is not None else None
         else:
             start.parent = parent
             if job is None:
