@@ -31,6 +31,14 @@ from assay.plugins.contracts import (
     PublishTarget,
     RequestResult,
 )
+from assay.plugins.generating import (
+    DEMO_BUILD_HINT,
+    clean_parameters,
+    resolve_model,
+    run_in_groups,
+    tensor_bytes,
+    torch_dtype,
+)
 from assay.plugins.hookspecs import hookimpl
 from assay.plugins.modelfiles import (
     STAMP_NAME,
@@ -44,6 +52,7 @@ from assay.plugins.patterns import MAX_OWNER_PATTERN, OwnerPattern, compile_owne
 
 __all__ = (
     "CHECK_STATUSES",
+    "DEMO_BUILD_HINT",
     "MAX_OWNER_PATTERN",
     "PLUGIN_API_VERSION",
     "SEVERITIES",
@@ -73,9 +82,14 @@ __all__ = (
     "RequestResult",
     "ResolvedSource",
     "build_model_folder",
+    "clean_parameters",
     "compile_owner_pattern",
     "folder_revision",
     "hookimpl",
     "read_stamp",
+    "resolve_model",
     "resolve_source",
+    "run_in_groups",
+    "tensor_bytes",
+    "torch_dtype",
 )

@@ -31,9 +31,11 @@ __all__ = (
     "DEMO_LICENCE",
     "DEMO_NAME",
     "STAMP_NAME",
+    "UNET_CONFIG",
     "build_demo_image_model",
     "folder_revision",
     "read_stamp",
+    "tiny_sd_components",
 )
 
 #: Bump when the recipe changes (configs, tokenizer, seeds): existing builds are redone.
@@ -48,7 +50,8 @@ _SAMPLE_SIZE = 64
 _CONTEXT = 77  # CLIP's prompt length; CLIPTokenizer and the pipeline expect exactly this
 _HIDDEN = 32  # text encoder width = UNet cross-attention width
 
-_UNET = {
+#: The tiny UNet's configuration (the video demo sizes its motion adapter from it).
+UNET_CONFIG = {
     "sample_size": _SAMPLE_SIZE // 8,
     "in_channels": 4,
     "out_channels": 4,
@@ -170,15 +173,16 @@ def _apply_merges(pieces: list[str], ranks: dict[tuple[str, str], int]) -> list[
     return pieces
 
 
-def _build_into(folder: Path) -> None:
-    """Assemble the pipeline from seeded tiny components and save it (safetensors)."""
+def tiny_sd_components(folder: Path, seed: int) -> dict[str, Any]:
+    """The seeded tiny Stable Diffusion parts (tokenizer, text encoder, UNet, VAE, Euler
+    scheduler), as pipeline keyword arguments, in eval mode.
+
+    Shared with the video plugin's demo build, which adds a motion adapter. The UNet, VAE
+    and text encoder are seeded ``seed``, ``seed + 1`` and ``seed + 2``; the tokenizer's
+    source files are written into ``folder`` and removed again.
+    """
     import torch
-    from diffusers import (
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        StableDiffusionPipeline,
-        UNet2DConditionModel,
-    )
+    from diffusers import AutoencoderKL, EulerDiscreteScheduler, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
 
     # The tokenizer is read back from the classic vocab.json/merges.txt pair, the format
@@ -202,19 +206,27 @@ def _build_into(folder: Path) -> None:
     )
     # fork_rng: seed for a reproducible build without disturbing the caller's global RNG.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED)
-        unet = UNet2DConditionModel(**_UNET)
-        torch.manual_seed(_SEED + 1)
+        torch.manual_seed(seed)
+        unet = UNet2DConditionModel(**UNET_CONFIG)
+        torch.manual_seed(seed + 1)
         vae = AutoencoderKL(**_VAE)
-        torch.manual_seed(_SEED + 2)
+        torch.manual_seed(seed + 2)
         text_encoder = CLIPTextModel(text_config)
-    scheduler = EulerDiscreteScheduler.from_config(_SCHEDULER)
+    return {
+        "vae": vae.eval(),
+        "text_encoder": text_encoder.eval(),
+        "tokenizer": tokenizer,
+        "unet": unet.eval(),
+        "scheduler": EulerDiscreteScheduler.from_config(_SCHEDULER),
+    }
+
+
+def _build_into(folder: Path) -> None:
+    """Assemble the pipeline from seeded tiny components and save it (safetensors)."""
+    from diffusers import StableDiffusionPipeline
+
     pipe = StableDiffusionPipeline(
-        vae=vae.eval(),
-        text_encoder=text_encoder.eval(),
-        tokenizer=tokenizer,
-        unet=unet.eval(),
-        scheduler=scheduler,
+        **tiny_sd_components(folder, _SEED),
         safety_checker=None,
         feature_extractor=None,
         image_encoder=None,

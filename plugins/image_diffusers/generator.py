@@ -41,7 +41,11 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    resolve_source,
+    clean_parameters,
+    resolve_model,
+    run_in_groups,
+    tensor_bytes,
+    torch_dtype,
 )
 
 if TYPE_CHECKING:
@@ -59,14 +63,82 @@ SIZE_MULTIPLE = 8
 
 
 @dataclass
-class _Job:
-    """One request's share of a pipeline call."""
+class Job:
+    """One request's share of a pipeline call (shared with the video plugin)."""
 
     index: int
     request: GenerationRequest
     params: dict[str, Any]
     seeds: list[int]
-    rows: list[int] = field(default_factory=list)  # its images' positions in the call
+    rows: list[int] = field(default_factory=list)  # its outputs' positions in the call
+
+
+def size_errors(params: dict[str, Any]) -> dict[str, str]:
+    """Width and height not a multiple of 8, by name: the VAE works on 8x8 pixel cells."""
+    errors: dict[str, str] = {}
+    for name in ("width", "height"):
+        value = params.get(name)
+        if isinstance(value, int) and not isinstance(value, bool) and value % SIZE_MULTIPLE:
+            lower = value - value % SIZE_MULTIPLE
+            errors[name] = (
+                f"must be a multiple of {SIZE_MULTIPLE} (got {value}; "
+                f"try {lower} or {lower + SIZE_MULTIPLE})"
+            )
+    return errors
+
+
+def pipeline_bytes(pipe: Any) -> int:
+    """Bytes held by a Stable Diffusion pipeline's UNet, VAE and text encoder (0 if None)."""
+    if pipe is None:
+        return 0
+    return tensor_bytes(*(getattr(pipe, name, None) for name in ("unet", "vae", "text_encoder")))
+
+
+def on_device(pipe: Any, device: str) -> Any:
+    """A loaded pipeline moved to ``device``, its own progress bars off (the platform
+    reports progress through ``Progress`` instead)."""
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    return pipe
+
+
+def sibling_pipeline(pipeline_class: Any, pipe: Any) -> Any:
+    """A pipeline of another task (img2img, video-to-video) sharing ``pipe``'s weights."""
+    sibling = pipeline_class.from_pipe(pipe)
+    sibling.set_progress_bar_config(disable=True)
+    return sibling
+
+
+class StepWatch:
+    """A diffusers ``callback_on_step_end`` reporting one call's progress and cancellation.
+
+    Each step updates every job of the call; once all of them are cancelled the pipeline
+    is interrupted (diffusers skips the remaining steps) and :attr:`interrupted` is set.
+    The fraction done is step / ``steps``, or step / the pipeline's own ``num_timesteps``
+    when ``pipeline_total`` and the pipeline knows it.
+    """
+
+    def __init__(self, indices: list[int], progress: Progress, steps: int,
+                 *, pipeline_total: bool) -> None:
+        self.indices, self.progress, self.steps = indices, progress, steps
+        self.pipeline_total = pipeline_total
+        self.interrupted = False
+        self.done = 0  # steps run so far
+
+    def __call__(self, pipeline: Any, step: int, timestep: Any,
+                 tensors: dict[str, Any]) -> dict[str, Any]:
+        """Called by the pipeline after each denoising step; returns ``tensors`` unchanged."""
+        if self.pipeline_total:
+            total = max(1, int(getattr(pipeline, "num_timesteps", 0) or self.steps))
+        else:
+            total = max(1, self.steps)
+        self.done = step + 1
+        for index in self.indices:
+            self.progress.update(index, min(1.0, (step + 1) / total))
+        if all(self.progress.is_cancelled(index) for index in self.indices):
+            pipeline._interrupt = True  # diffusers skips the remaining steps
+            self.interrupted = True
+        return tensors
 
 
 class DiffusersImageGenerator(Generator):
@@ -163,16 +235,7 @@ class DiffusersImageGenerator(Generator):
     @classmethod
     def extra_validation(cls, params: dict[str, Any]) -> dict[str, str]:
         """Width and height must be multiples of 8: the VAE works on 8x8 pixel cells."""
-        errors: dict[str, str] = {}
-        for name in ("width", "height"):
-            value = params.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value % SIZE_MULTIPLE:
-                lower = value - value % SIZE_MULTIPLE
-                errors[name] = (
-                    f"must be a multiple of {SIZE_MULTIPLE} (got {value}; "
-                    f"try {lower} or {lower + SIZE_MULTIPLE})"
-                )
-        return errors
+        return size_errors(params)
 
     @staticmethod
     def mode_of(request: GenerationRequest) -> str:
@@ -201,18 +264,14 @@ class DiffusersImageGenerator(Generator):
         import torch
         from diffusers import DiffusionPipeline
 
-        torch_dtype = getattr(torch, dtype, None)
-        if not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"unknown dtype {dtype!r}")
-        hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name == DEMO_NAME else "")
-        resolved = resolve_source(model_ref, missing_hint=hint)
+        load_dtype = torch_dtype(torch, dtype)  # an unknown dtype fails before any file
+        resolved = resolve_model(model_ref, DEMO_NAME)
         source, kwargs = resolved.load_from, resolved.kwargs
         self.revision, self.licence = resolved.revision, resolved.licence
 
         pipe = DiffusionPipeline.from_pretrained(
             source,
-            dtype=torch_dtype,
+            dtype=load_dtype,
             safety_checker=None,
             feature_extractor=None,
             requires_safety_checker=False,
@@ -223,8 +282,7 @@ class DiffusersImageGenerator(Generator):
                 f"{source} holds a {type(pipe).__name__}; "
                 "this generator runs Stable Diffusion (UNet + VAE) pipelines"
             )
-        pipe.to(device)
-        pipe.set_progress_bar_config(disable=True)
+        on_device(pipe, device)
         if self.batch_invariant:
             pipe.unet.forward = _per_image(pipe.unet.forward, lambda: self._guided)
         self.pipe, self._img2img = pipe, None
@@ -235,21 +293,12 @@ class DiffusersImageGenerator(Generator):
         if self._img2img is None:
             from diffusers import AutoPipelineForImage2Image
 
-            self._img2img = AutoPipelineForImage2Image.from_pipe(self.pipe)
-            self._img2img.set_progress_bar_config(disable=True)
+            self._img2img = sibling_pipeline(AutoPipelineForImage2Image, self.pipe)
         return self._img2img
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by the UNet's, VAE's and text encoder's parameters and buffers."""
-        if self.pipe is None:
-            return 0
-        total = 0
-        for name in ("unet", "vae", "text_encoder"):
-            module = getattr(self.pipe, name, None)
-            if module is not None:
-                tensors = [*module.parameters(), *module.buffers()]
-                total += sum(t.numel() * t.element_size() for t in tensors)
-        return total
+        return pipeline_bytes(self.pipe)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -264,47 +313,29 @@ class DiffusersImageGenerator(Generator):
 
         if self.pipe is None:
             raise RuntimeError("load() must be called before generate()")
-        results: list[RequestResult | None] = [None] * len(batch)
-        groups: dict[tuple[Any, ...], list[_Job]] = {}
-        for index, request in enumerate(batch):
-            params = self._clean(request)
-            if progress.is_cancelled(index):  # cancelled while it waited in the queue
-                results[index] = RequestResult(outputs=[], cancelled=True)
-                continue
-            job = _Job(
-                index, request, params, [request.seed + k for k in range(params["num_images"])]
-            )
-            mode = self.mode_of(request)
-            key = (
-                params["width"],
-                params["height"],
-                params["steps"],
-                params["guidance"],
-                mode,
-                params["strength"] if mode == "img2img" else None,
-            )
-            # Normally one group: the batcher only puts equal batch_keys together. A mixed
-            # batch still works (one call per group) and gives the same bytes.
-            groups.setdefault(key, []).append(job)
-
         with torch.inference_mode():
-            for jobs in groups.values():
-                for job, result in zip(jobs, self._run(jobs, progress), strict=True):
-                    results[job.index] = result
-        return [r for r in results if r is not None]
+            return run_in_groups(batch, progress, self._plan,
+                                 lambda jobs: self._run(jobs, progress))
 
-    def _clean(self, request: GenerationRequest) -> dict[str, Any]:
-        """The request's parameters with defaults filled in; invalid ones are a bug upstream."""
-        known = {p.name for p in self.parameters}
-        params, errors = self.validate_parameters(
-            {k: v for k, v in request.parameters.items() if k in known}
+    def _plan(self, index: int, request: GenerationRequest) -> tuple[tuple[Any, ...], Job]:
+        """A request's call key and job. Normally one key per batch: the batcher only puts
+        equal batch_keys together; a mixed batch still gives the same bytes."""
+        params = clean_parameters(self, request)
+        job = Job(
+            index, request, params, [request.seed + k for k in range(params["num_images"])]
         )
-        errors.update(self.extra_validation(params))
-        if errors:  # validated at submission already
-            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
-        return params
+        mode = self.mode_of(request)
+        key = (
+            params["width"],
+            params["height"],
+            params["steps"],
+            params["guidance"],
+            mode,
+            params["strength"] if mode == "img2img" else None,
+        )
+        return key, job
 
-    def _run(self, jobs: list[_Job], progress: Progress) -> list[RequestResult]:
+    def _run(self, jobs: list[Job], progress: Progress) -> list[RequestResult]:
         """One pipeline call for requests that share size, steps, guidance and mode."""
         import torch
 
@@ -360,32 +391,19 @@ class DiffusersImageGenerator(Generator):
             kwargs["strength"] = strength
             # diffusers runs int(steps × strength) steps and fails on 0: schedule the
             # fewest steps (at least the ones asked for) that leave one to run.
-            steps = _img2img_schedule(steps, strength)
+            steps = img2img_schedule(steps, strength)
             denoise_steps = min(int(steps * strength), steps)
         kwargs["num_inference_steps"] = steps
 
-        indices = [job.index for job in jobs]
-        state = {"interrupted": False, "done": 0}
-
-        def on_step_end(
-            pipeline: Any, step: int, timestep: Any, tensors: dict[str, Any]
-        ) -> dict[str, Any]:
-            total = max(1, int(getattr(pipeline, "num_timesteps", 0) or denoise_steps))
-            state["done"] = step + 1
-            for index in indices:
-                progress.update(index, min(1.0, (step + 1) / total))
-            if all(progress.is_cancelled(index) for index in indices):
-                pipeline._interrupt = True  # diffusers skips the remaining steps
-                state["interrupted"] = True
-            return tensors
-
+        watch = StepWatch([job.index for job in jobs], progress, denoise_steps,
+                          pipeline_total=True)
         self._guided = cfg
         try:
-            latents = pipe(callback_on_step_end=on_step_end, **kwargs).images
+            latents = pipe(callback_on_step_end=watch, **kwargs).images
         finally:
             self._guided = False
-        if state["interrupted"]:
-            usage = {"images": 0, "steps": state["done"]}
+        if watch.interrupted:
+            usage = {"images": 0, "steps": watch.done}
             return [RequestResult(outputs=[], usage=dict(usage), cancelled=True) for _ in jobs]
 
         results = []
@@ -413,7 +431,7 @@ class DiffusersImageGenerator(Generator):
         return results
 
     def _init_latents(
-        self, jobs: list[_Job], generators: list[torch.Generator], width: int, height: int
+        self, jobs: list[Job], generators: list[torch.Generator], width: int, height: int
     ) -> torch.Tensor:
         """Each image's init latents, encoded alone and sampled with its own generator.
 
@@ -427,7 +445,7 @@ class DiffusersImageGenerator(Generator):
         vae = pipe.vae
         rows: list[torch.Tensor] = []
         for job in jobs:
-            picture = _open_init_image(job.request.inputs["init_image"], width, height)
+            picture = open_init_image(job.request.inputs["init_image"], width, height)
             pixels = pipe.image_processor.preprocess(picture, height=height, width=width)
             pixels = pixels.to(device=vae.device, dtype=vae.dtype)
             for row in job.rows:
@@ -492,7 +510,7 @@ def _per_image(forward: Callable[..., Any], guided: Callable[[], bool]) -> Calla
     return per_image
 
 
-def _img2img_schedule(steps: int, strength: float) -> int:
+def img2img_schedule(steps: int, strength: float) -> int:
     """Fewest scheduled steps, at least ``steps``, for which img2img runs at least one.
 
     diffusers runs ``int(steps * strength)`` denoising steps: 1 step at strength 0.6 would
@@ -504,7 +522,7 @@ def _img2img_schedule(steps: int, strength: float) -> int:
     return scheduled
 
 
-def _open_init_image(data: bytes, width: int, height: int) -> Any:
+def open_init_image(data: bytes, width: int, height: int) -> Any:
     """Decode an uploaded init image safely and resize it to the requested size.
 
     The pixel count is checked from the header before anything is decoded, and Pillow's

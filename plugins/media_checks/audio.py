@@ -20,9 +20,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assay import Check, CheckContext, CheckOutcome, CheckSubject, Evidence
-from plugins.media_checks.media import MAX_AUDIO_SECONDS, Audio, MediaRefused, decode_audio
-from plugins.media_checks.requested import asked_duration, seconds, unreadable
+from assay import CheckContext, CheckOutcome, CheckSubject, Evidence
+from plugins.media_checks.findings import AudioCheck
+from plugins.media_checks.media import MAX_AUDIO_SECONDS, Audio
+from plugins.media_checks.requested import asked_duration, seconds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -56,13 +57,6 @@ def runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
-def _audio(subject: CheckSubject) -> Audio | CheckOutcome:
-    try:
-        return decode_audio(subject.data, subject.sha256)
-    except MediaRefused as exc:
-        return unreadable("audio", str(exc))
-
-
 def _part(audio: Audio) -> str:
     """A note when only the start of a long file was listened to."""
     if not audio.truncated:
@@ -70,21 +64,16 @@ def _part(audio: Audio) -> str:
     return f" (only the first {seconds(MAX_AUDIO_SECONDS)} were analysed)"
 
 
-class AudioDurationCheck(Check):
+class AudioDurationCheck(AudioCheck):
     """The clip's length against the duration the job asked for."""
 
     id = "audio-duration"
-    modalities = ("audio",)
-    version = "1.0"
     description = ("Fails audio whose length is off the duration the job asked for (by more "
                    "than 1 s or 15 %); without an asked duration, checks a sane range.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, audio: Audio, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the clip's length in seconds."""
-        audio = _audio(subject)
-        if isinstance(audio, CheckOutcome):
-            return audio
         length = round(audio.duration, 3)
         asked = asked_duration(subject.parameters)
         data = {"duration": length, "asked": asked}
@@ -119,23 +108,18 @@ class AudioDurationCheck(Check):
                             [evidence])
 
 
-class AudioClippingCheck(Check):
+class AudioClippingCheck(AudioCheck):
     """Flat-topped runs of full-scale samples: distortion listeners hear as crackle."""
 
     id = "audio-clipping"
-    modalities = ("audio",)
-    version = "1.0"
     description = ("Warns about any clipping (3 or more samples in a row at full scale) and "
                    "fails audio where 0.1 % or more of the samples are clipped.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, audio: Audio, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the share of clipped samples (0–1)."""
         import numpy as np
 
-        audio = _audio(subject)
-        if isinstance(audio, CheckOutcome):
-            return audio
         clipped, spans = 0, []
         for channel in range(audio.channels):
             full = np.abs(audio.samples[:, channel]) >= FULL_SCALE
@@ -159,23 +143,18 @@ class AudioClippingCheck(Check):
         return CheckOutcome("warn", "low", round(share, 6), summary, evidence)
 
 
-class AudioSilenceCheck(Check):
+class AudioSilenceCheck(AudioCheck):
     """Audio that is silent, or falls silent for seconds (a failed or cut generation)."""
 
     id = "audio-silence"
-    modalities = ("audio",)
-    version = "1.0"
     description = ("Fails audio that is silent throughout or has a silent stretch (below "
                    "−50 dBFS) of 3 s or more.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, audio: Audio, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the longest silent stretch in seconds."""
         import numpy as np
 
-        audio = _audio(subject)
-        if isinstance(audio, CheckOutcome):
-            return audio
         mono = audio.mono()
         size = max(1, int(SILENCE_WINDOW * audio.rate))
         count = max(1, len(mono) // size)
@@ -210,24 +189,19 @@ class AudioSilenceCheck(Check):
             evidence)
 
 
-class AudioLoudnessCheck(Check):
+class AudioLoudnessCheck(AudioCheck):
     """Integrated loudness (LUFS) against the target, so clips play at an even level."""
 
     id = "audio-loudness"
-    modalities = ("audio",)
-    version = "1.0"
     description = ("Compares the integrated loudness (ITU-R BS.1770) with −16 LUFS: within "
                    "3 LU passes, within 8 LU warns, further off fails.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, audio: Audio, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = integrated loudness in LUFS."""
         import numpy as np
         import pyloudnorm
 
-        audio = _audio(subject)
-        if isinstance(audio, CheckOutcome):
-            return audio
         samples = audio.samples if audio.channels <= 5 else audio.mono()
         try:
             lufs = float(pyloudnorm.Meter(audio.rate).integrated_loudness(samples))

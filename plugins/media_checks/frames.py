@@ -13,7 +13,8 @@ from typing import ClassVar
 from PIL import Image
 
 from assay import Check, CheckContext, CheckOutcome, CheckSubject, Evidence
-from plugins.media_checks.video import load_video
+from plugins.media_checks.findings import VideoCheck
+from plugins.media_checks.media import Video
 from plugins.quality_checks.image import BlankImageCheck
 from plugins.quality_checks.noise import StructurelessNoiseCheck
 
@@ -22,17 +23,14 @@ __all__ = ["FrameBlankCheck", "FrameNoiseCheck"]
 _RANK = {"pass": 0, "warn": 1, "fail": 2}
 
 
-class _SampledFramesCheck(Check):
+class _SampledFramesCheck(VideoCheck):
     """Runs one image check on each sampled frame and reports the worst."""
 
     image_check: ClassVar[type[Check]]
-    modalities = ("video",)
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, video: Video, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """The worst frame's status and severity; score = the worst frame's score."""
-        video = load_video(subject)
-        if isinstance(video, CheckOutcome):
-            return video
         judged = []
         for index, frame in video.samples:
             buffer = io.BytesIO()
@@ -68,7 +66,6 @@ class FrameBlankCheck(_SampledFramesCheck):
     """Blank or near-uniform frames, judged by the image blank check."""
 
     id = "video-frames-blank"
-    version = "1.0"
     image_check = BlankImageCheck
     description = ("The blank-image check on frames sampled across the clip: fails blank "
                    "or near-uniform frames, warns about frames with very little detail.")
@@ -79,7 +76,6 @@ class FrameNoiseCheck(_SampledFramesCheck):
     """Frames that are random noise (the demo video model's), judged by the image check."""
 
     id = "video-frames-noise"
-    version = "1.0"
     image_check = StructurelessNoiseCheck
     description = ("The noise-image check on frames sampled across the clip: warns when "
                    "they look like random noise rather than a picture.")

@@ -16,12 +16,10 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from typing import ClassVar
 
 from assay import Check, CheckContext, CheckOutcome, CheckSubject, Evidence
 from plugins.media_checks.carried import is_speech, script_of
-from plugins.media_checks.media import MediaRefused, decode_audio
-from plugins.media_checks.requested import unreadable
+from plugins.media_checks.findings import load_audio
 from plugins.media_checks.transcribers import (
     SETTING,
     Transcriber,
@@ -106,11 +104,11 @@ def _difference(said: str, heard: str) -> str:
 class SpeechScriptCheck(Check):
     """The spoken words against the requested script, where a recogniser is configured."""
 
-    id: ClassVar[str] = "speech-script"
-    modalities: ClassVar[tuple[str, ...]] = ("audio",)
-    version: ClassVar[str] = "1.0"
-    default_severity: ClassVar[str] = "high"
-    description: ClassVar[str] = (
+    id = "speech-script"
+    modalities = ("audio",)
+    version = "1.0"
+    default_severity = "high"
+    description = (
         "Transcribes speech with the configured speech-recognition model and compares it "
         "with the script (word error rate); says 'not checked' when no model is configured.")
 
@@ -138,10 +136,9 @@ class SpeechScriptCheck(Check):
         if transcriber is None:
             return CheckOutcome("warn", "info", None, NOT_CONFIGURED,
                                 metadata={"checked": False, "reason": "no_model"})
-        try:
-            audio = decode_audio(subject.data, subject.sha256)
-        except MediaRefused as exc:
-            return unreadable("audio", str(exc))
+        audio = load_audio(subject)
+        if isinstance(audio, CheckOutcome):
+            return audio
         try:
             heard = transcriber.transcribe(audio.mono(), audio.rate)
         except Exception as exc:  # a recogniser's failure is not a verdict on the audio

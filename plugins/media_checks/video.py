@@ -22,16 +22,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assay import Check, CheckContext, CheckOutcome, CheckSubject, Evidence
+from assay import CheckContext, CheckOutcome, CheckSubject, Evidence
 from plugins.media_checks.audio import runs
-from plugins.media_checks.media import MediaRefused, Video, decode_video
-from plugins.media_checks.requested import (
-    asked_duration,
-    asked_fps,
-    asked_frames,
-    seconds,
-    unreadable,
-)
+from plugins.media_checks.findings import VideoCheck, load_video
+from plugins.media_checks.media import Video
+from plugins.media_checks.requested import asked_duration, asked_fps, asked_frames, seconds
 
 if TYPE_CHECKING:
     import numpy as np
@@ -58,14 +53,6 @@ FROZEN_WARN_SECONDS = 1.0
 MAX_EVIDENCE = 10
 
 
-def load_video(subject: CheckSubject) -> Video | CheckOutcome:
-    """The decoded video, or the ``fail`` outcome that says why it cannot be read."""
-    try:
-        return decode_video(subject.data, subject.media_type, subject.sha256)
-    except MediaRefused as exc:
-        return unreadable("video", str(exc))
-
-
 def _fps(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".") + " fps"
 
@@ -84,21 +71,16 @@ def _length(video: Video, frames: int) -> float | None:
     return frames / video.fps if video.fps else None
 
 
-class VideoTimingCheck(Check):
+class VideoTimingCheck(VideoCheck):
     """Length, frame count and frame rate against what the job asked for."""
 
     id = "video-duration"
-    modalities = ("video",)
-    version = "1.0"
     description = ("Fails a clip whose length, frame count or frame rate is off what the job "
                    "asked for; without a request, checks a sane range.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, video: Video, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the clip's length in seconds."""
-        video = load_video(subject)
-        if isinstance(video, CheckOutcome):
-            return video
         params = subject.parameters
         frames, fps = asked_frames(params), asked_fps(params)
         expected = asked_duration(params) or (frames / fps if frames and fps else None)
@@ -144,21 +126,17 @@ def black_frames(thumbs: np.ndarray) -> np.ndarray:
         np.percentile(flat, BLACK_PERCENTILE, axis=1) <= BLACK_HIGH)
 
 
-class BlackFramesCheck(Check):
+class BlackFramesCheck(VideoCheck):
     """Black frames: a failed generation, or a clip that fades out for too long."""
 
     id = "video-black-frames"
-    modalities = ("video",)
-    version = "1.0"
     description = ("Fails a clip that is black throughout or for half its frames or more; "
                    "warns about a black stretch of 1 s or more.")
     default_severity = "high"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, video: Video, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the share of black frames (0–1)."""
-        video = load_video(subject)
-        if isinstance(video, CheckOutcome):
-            return video
         black = black_frames(video.thumbs)
         share = round(float(black.mean()), 4)
         stretches = runs(black)
@@ -185,23 +163,18 @@ class BlackFramesCheck(Check):
                             f"{summary}, in short stretches (a fade, not a fault)")
 
 
-class FrozenFramesCheck(Check):
+class FrozenFramesCheck(VideoCheck):
     """Consecutive near-identical frames: a clip that stops moving."""
 
     id = "video-frozen-frames"
-    modalities = ("video",)
-    version = "1.0"
     description = ("Fails a clip that does not move, or freezes for 2 s or half its length; "
                    "warns about a freeze of 1 s.")
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, video: Video, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the longest freeze as a share of the clip (0–1)."""
         import numpy as np
 
-        video = load_video(subject)
-        if isinstance(video, CheckOutcome):
-            return video
         thumbs = video.thumbs
         if len(thumbs) < 2:
             return CheckOutcome("pass", "info", None, "a single frame: nothing moves or freezes")
@@ -235,20 +208,15 @@ class FrozenFramesCheck(Check):
         return CheckOutcome("pass", "info", score, "no long freezes")
 
 
-class VideoResolutionCheck(Check):
+class VideoResolutionCheck(VideoCheck):
     """The frame size against the brand kit's minimum width and height."""
 
     id = "video-resolution"
-    modalities = ("video",)
-    version = "1.0"
     description = "Fails a clip whose frames are smaller than the project's minimum size."
-    default_severity = "medium"
 
-    def run(self, subject: CheckSubject, context: CheckContext) -> CheckOutcome:
+    def judge(self, video: Video, subject: CheckSubject, context: CheckContext
+              ) -> CheckOutcome:
         """Score = the worse side's share of its minimum."""
-        video = load_video(subject)
-        if isinstance(video, CheckOutcome):
-            return video
         width, height = video.width, video.height
         ratios = [side / low for side, low in ((width, context.min_width),
                                                (height, context.min_height)) if low > 0]

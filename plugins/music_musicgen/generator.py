@@ -36,7 +36,11 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    resolve_source,
+    clean_parameters,
+    resolve_model,
+    run_in_groups,
+    tensor_bytes,
+    torch_dtype,
 )
 from plugins.music_musicgen.sampling import RequestSampler, Row
 from plugins.music_musicgen.wav import encode_wav
@@ -133,16 +137,12 @@ class MusicgenAudioGenerator(Generator):
         import torch
         from transformers import AutoTokenizer, MusicgenForConditionalGeneration
 
-        torch_dtype = getattr(torch, dtype, None)
-        if not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"unknown dtype {dtype!r}")
-        hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name == DEMO_NAME else "")
-        resolved = resolve_source(model_ref, missing_hint=hint)
+        load_dtype = torch_dtype(torch, dtype)  # an unknown dtype fails before any file
+        resolved = resolve_model(model_ref, DEMO_NAME)
         self.revision, self.licence = resolved.revision, resolved.licence
         tokenizer = AutoTokenizer.from_pretrained(resolved.load_from, **resolved.kwargs)
         model = MusicgenForConditionalGeneration.from_pretrained(
-            resolved.load_from, dtype=torch_dtype, **resolved.kwargs)
+            resolved.load_from, dtype=load_dtype, **resolved.kwargs)
         if model.config.decoder.audio_channels not in (1, 2):  # pragma: no cover - config
             raise ValueError("MusicGen models are mono or stereo")
         model.to(device)
@@ -163,10 +163,7 @@ class MusicgenAudioGenerator(Generator):
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by parameters and buffers (text encoder, decoder and codec)."""
-        if self.model is None:
-            return 0
-        tensors = [*self.model.parameters(), *self.model.buffers()]
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return tensor_bytes(self.model)
 
     def frames_for(self, seconds: float) -> int:
         """Codec frames that cover ``seconds`` of audio (50 a second for MusicGen)."""
@@ -185,33 +182,20 @@ class MusicgenAudioGenerator(Generator):
 
         if self.model is None:
             raise RuntimeError("load() must be called before generate()")
-        results: list[RequestResult | None] = [None] * len(batch)
-        groups: dict[tuple[float, ...], list[_Job]] = {}
-        for index, request in enumerate(batch):
-            params = self._clean(request)
-            if progress.is_cancelled(index):  # cancelled while it waited in the queue
-                results[index] = RequestResult(outputs=[], usage={"audio_seconds": 0.0},
-                                               cancelled=True)
-                continue
-            job = _Job(index, request, float(params["duration"]), float(params["guidance"]))
-            key = (job.guidance, self.frames_for(job.seconds))
-            if self.one_call_per_request:
-                key += (index,)
-            groups.setdefault(key, []).append(job)
         with torch.inference_mode():
-            for jobs in groups.values():
-                for job, result in zip(jobs, self._run(jobs, progress), strict=True):
-                    results[job.index] = result
-        return [r for r in results if r is not None]
+            return run_in_groups(batch, progress, self._plan,
+                                 lambda jobs: self._run(jobs, progress),
+                                 cancelled_usage={"audio_seconds": 0.0})
 
-    def _clean(self, request: GenerationRequest) -> dict[str, Any]:
-        """The request's parameters with defaults filled in; invalid ones are a bug upstream."""
-        known = {p.name for p in self.parameters}
-        params, errors = self.validate_parameters(
-            {k: v for k, v in request.parameters.items() if k in known})
-        if errors:  # validated at submission already
-            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
-        return params
+    def _plan(self, index: int, request: GenerationRequest) -> tuple[tuple[float, ...], _Job]:
+        """A request's call key (guidance and length; and its index, one call each, with
+        ``one_call_per_request``) and job."""
+        params = clean_parameters(self, request)
+        job = _Job(index, request, float(params["duration"]), float(params["guidance"]))
+        key: tuple[float, ...] = (job.guidance, self.frames_for(job.seconds))
+        if self.one_call_per_request:
+            key += (index,)
+        return key, job
 
     def _run(self, jobs: list[_Job], progress: Progress) -> list[RequestResult]:
         """One generate call for requests that share guidance and length."""

@@ -32,7 +32,10 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    resolve_source,
+    clean_parameters,
+    resolve_model,
+    tensor_bytes,
+    torch_dtype,
 )
 from plugins.speech_vits.encoding import FORMATS, encode, media_type
 
@@ -132,15 +135,11 @@ class VitsSpeechGenerator(Generator):
         import torch
         from transformers import VitsModel, VitsTokenizer
 
-        torch_dtype = getattr(torch, dtype, None)
-        if not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"unknown dtype {dtype!r}")
-        hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name == DEMO_NAME else "")
-        resolved = resolve_source(model_ref, missing_hint=hint)
+        load_dtype = torch_dtype(torch, dtype)  # an unknown dtype fails before any file
+        resolved = resolve_model(model_ref, DEMO_NAME)
         self.revision, self.licence = resolved.revision, resolved.licence
         tokenizer = VitsTokenizer.from_pretrained(resolved.load_from, **resolved.kwargs)
-        model = VitsModel.from_pretrained(resolved.load_from, dtype=torch_dtype,
+        model = VitsModel.from_pretrained(resolved.load_from, dtype=load_dtype,
                                           **resolved.kwargs)
         model.to(device)
         model.eval()
@@ -159,10 +158,7 @@ class VitsSpeechGenerator(Generator):
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by the model's parameters and buffers."""
-        if self.model is None:
-            return 0
-        tensors = [*self.model.parameters(), *self.model.buffers()]
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return tensor_bytes(self.model)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -202,12 +198,7 @@ class VitsSpeechGenerator(Generator):
 
     def _prepare(self, request: GenerationRequest) -> tuple[dict[str, Any], dict[str, Any]]:
         """The request's parameters with defaults, and its tokenized script on the device."""
-        known = {p.name for p in self.all_parameters()}
-        params, errors = self.validate_parameters(
-            {k: v for k, v in request.parameters.items() if k in known}
-        )
-        if errors:  # validated at submission already
-            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
+        params = clean_parameters(self, request, include_seed=True)
         if params["speaker"] >= self.num_speakers:
             voices = ("one voice (0)" if self.num_speakers == 1
                       else f"{self.num_speakers} voices (0 to {self.num_speakers - 1})")

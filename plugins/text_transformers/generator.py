@@ -27,8 +27,11 @@ from assay import (
     Param,
     Progress,
     RequestResult,
+    clean_parameters,
     read_stamp,
-    resolve_source,
+    resolve_model,
+    tensor_bytes,
+    torch_dtype,
 )
 
 if TYPE_CHECKING:
@@ -235,20 +238,13 @@ class TransformersTextGenerator(Generator):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name in (DEMO_NAME, INSTRUCT_NAME) else "")
-        resolved = resolve_source(model_ref, missing_hint=hint)
+        resolved = resolve_model(model_ref, DEMO_NAME, INSTRUCT_NAME)
         load_from, kwargs, local = resolved.load_from, resolved.kwargs, resolved.local
         self.revision, self.licence = resolved.revision, resolved.licence
 
-        if dtype == "auto":
-            torch_dtype: Any = "auto"
-        else:
-            torch_dtype = getattr(torch, dtype, None)
-            if not isinstance(torch_dtype, torch.dtype):
-                raise ValueError(f"unknown dtype {dtype!r}")
+        load_dtype: Any = "auto" if dtype == "auto" else torch_dtype(torch, dtype)
         tokenizer = AutoTokenizer.from_pretrained(load_from, **kwargs)
-        model = AutoModelForCausalLM.from_pretrained(load_from, dtype=torch_dtype, **kwargs)
+        model = AutoModelForCausalLM.from_pretrained(load_from, dtype=load_dtype, **kwargs)
         model.to(device)
         model.eval()
         if not local:
@@ -272,10 +268,7 @@ class TransformersTextGenerator(Generator):
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by parameters and buffers."""
-        if self.model is None:
-            return 0
-        tensors = [*self.model.parameters(), *self.model.buffers()]
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return tensor_bytes(self.model)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -383,12 +376,7 @@ class TransformersTextGenerator(Generator):
         """Tokenize the prompt once and make one row per variant (defaults fill any gaps)."""
         import torch
 
-        known = {p.name for p in self.parameters}
-        params, errors = self.validate_parameters(
-            {k: v for k, v in request.parameters.items() if k in known}
-        )
-        if errors:  # validated at submission; a bad value here is a bug upstream
-            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
+        params = clean_parameters(self, request)
         prompt_ids, templated = self._encode(request.prompt, params["system_prompt"])
         max_new = int(params["max_new_tokens"])
         truncated = 0

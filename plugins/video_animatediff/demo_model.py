@@ -16,20 +16,11 @@ torch, transformers and diffusers are imported inside the builder only.
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
 from assay import build_model_folder
-from plugins.image_diffusers.demo_model import (
-    _CONTEXT,
-    _SCHEDULER,
-    _TEXT,
-    _UNET,
-    _VAE,
-    _vocab_and_merges,
-)
+from plugins.image_diffusers.demo_model import UNET_CONFIG, tiny_sd_components
 
 #: Bump when the recipe changes (configs, tokenizer, seeds): existing builds are redone.
 BUILDER_VERSION = 1
@@ -40,8 +31,8 @@ _SEED = 8642
 #: Longest clip the motion modules' position embeddings cover (as real adapters: 32).
 MAX_FRAMES = 32
 _ADAPTER = {
-    "block_out_channels": _UNET["block_out_channels"],
-    "motion_layers_per_block": _UNET["layers_per_block"],
+    "block_out_channels": UNET_CONFIG["block_out_channels"],
+    "motion_layers_per_block": UNET_CONFIG["layers_per_block"],
     "motion_num_attention_heads": 4,
     "motion_norm_num_groups": 16,
     "motion_max_seq_length": MAX_FRAMES,
@@ -67,49 +58,16 @@ def build_demo_video_model(target: Path | str, *, force: bool = False) -> Path:
 def _build_into(folder: Path) -> None:
     """Assemble the pipeline from seeded tiny components and save it (safetensors)."""
     import torch
-    from diffusers import (
-        AnimateDiffPipeline,
-        AutoencoderKL,
-        EulerDiscreteScheduler,
-        MotionAdapter,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextConfig, CLIPTextModel, CLIPTokenizer
+    from diffusers import AnimateDiffPipeline, MotionAdapter
 
-    vocab, merges = _vocab_and_merges()
-    source = folder / ".tokenizer-source"
-    source.mkdir()
-    (source / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
-    (source / "merges.txt").write_text(
-        "#version: 0.2\n" + "\n".join(merges) + "\n", encoding="utf-8"
-    )
-    tokenizer = CLIPTokenizer.from_pretrained(str(source), model_max_length=_CONTEXT)
-    shutil.rmtree(source)
-
-    text_config = CLIPTextConfig(
-        vocab_size=len(vocab),
-        bos_token_id=vocab["<|startoftext|>"],
-        eos_token_id=vocab["<|endoftext|>"],
-        pad_token_id=vocab["<|endoftext|>"],
-        **_TEXT,
-    )
+    components = tiny_sd_components(folder, _SEED)  # seeds _SEED to _SEED + 2
     # fork_rng: seed for a reproducible build without disturbing the caller's global RNG.
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(_SEED)
-        unet = UNet2DConditionModel(**_UNET)
-        torch.manual_seed(_SEED + 1)
-        vae = AutoencoderKL(**_VAE)
-        torch.manual_seed(_SEED + 2)
-        text_encoder = CLIPTextModel(text_config)
         torch.manual_seed(_SEED + 3)
         adapter = MotionAdapter(**_ADAPTER)
     pipe = AnimateDiffPipeline(
-        vae=vae.eval(),
-        text_encoder=text_encoder.eval(),
-        tokenizer=tokenizer,
-        unet=unet.eval(),
+        **components,
         motion_adapter=adapter.eval(),
-        scheduler=EulerDiscreteScheduler.from_config(_SCHEDULER),
         feature_extractor=None,
         image_encoder=None,
     )

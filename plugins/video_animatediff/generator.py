@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -39,26 +38,26 @@ from assay import (
     Param,
     Progress,
     RequestResult,
-    resolve_source,
+    clean_parameters,
+    resolve_model,
+    run_in_groups,
+    torch_dtype,
 )
-from plugins.image_diffusers.generator import _img2img_schedule, _open_init_image
+from plugins.image_diffusers.generator import (
+    Job,
+    StepWatch,
+    img2img_schedule,
+    on_device,
+    open_init_image,
+    pipeline_bytes,
+    sibling_pipeline,
+    size_errors,
+)
 from plugins.video_animatediff.encode import MEDIA_TYPES, encode_frames, png
 
 DEMO_FOLDER = "demo-video"
 DEMO_NAME = "assay-demo-video"  # equal to demo_model.DEMO_NAME; kept here to avoid the import
-SIZE_MULTIPLE = 8
 _COMMIT = re.compile(r"[0-9a-f]{40}")
-
-
-@dataclass
-class _Job:
-    """One request's share of a pipeline call."""
-
-    index: int
-    request: GenerationRequest
-    params: dict[str, Any]
-    seeds: list[int]
-    rows: list[int] = field(default_factory=list)  # its videos' positions in the call
 
 
 def split_source(source: str) -> tuple[str, str | None, str | None]:
@@ -133,14 +132,7 @@ class AnimateDiffVideoGenerator(Generator):
     def extra_validation(cls, params: dict[str, Any]) -> dict[str, str]:
         """Width and height must be multiples of 8: the VAE works on 8x8 pixel cells
         (which also makes them even, as H.264's yuv420p needs)."""
-        errors: dict[str, str] = {}
-        for name in ("width", "height"):
-            value = params.get(name)
-            if isinstance(value, int) and not isinstance(value, bool) and value % SIZE_MULTIPLE:
-                lower = value - value % SIZE_MULTIPLE
-                errors[name] = (f"must be a multiple of {SIZE_MULTIPLE} (got {value}; "
-                                f"try {lower} or {lower + SIZE_MULTIPLE})")
-        return errors
+        return size_errors(params)
 
     @staticmethod
     def mode_of(request: GenerationRequest) -> str:
@@ -165,29 +157,23 @@ class AnimateDiffVideoGenerator(Generator):
         import torch
         from diffusers import AnimateDiffPipeline, DDIMScheduler, MotionAdapter
 
-        torch_dtype = getattr(torch, dtype, None)
-        if not isinstance(torch_dtype, torch.dtype):
-            raise ValueError(f"unknown dtype {dtype!r}")
+        load_dtype = torch_dtype(torch, dtype)
         base, adapter_id, adapter_commit = split_source(model_ref.source)
-        hint = (" (build it with `manage.py build_demo_models`)"
-                if model_ref.name == DEMO_NAME else "")
-        resolved = resolve_source(ModelRef(base, model_ref.revision, model_ref.name),
-                                  missing_hint=hint)
+        resolved = resolve_model(ModelRef(base, model_ref.revision, model_ref.name), DEMO_NAME)
         self.revision, self.licence = resolved.revision, resolved.licence
         extra: dict[str, Any] = {}
         if adapter_id is not None:
             extra["motion_adapter"] = MotionAdapter.from_pretrained(
-                adapter_id, revision=adapter_commit, dtype=torch_dtype)
+                adapter_id, revision=adapter_commit, dtype=load_dtype)
             self.revision = f"{resolved.revision}+{adapter_commit}"
         pipe = AnimateDiffPipeline.from_pretrained(
-            resolved.load_from, dtype=torch_dtype, **resolved.kwargs, **extra)
+            resolved.load_from, dtype=load_dtype, **resolved.kwargs, **extra)
         if adapter_id is not None:
             # The schedule diffusers' AnimateDiff guide pairs with SD 1.5 + an adapter.
             pipe.scheduler = DDIMScheduler.from_config(
                 pipe.scheduler.config, beta_schedule="linear", clip_sample=False,
                 timestep_spacing="linspace", steps_offset=1)
-        pipe.to(device)
-        pipe.set_progress_bar_config(disable=True)
+        on_device(pipe, device)
         if self.batch_invariant:
             pipe.unet.forward = _per_video(pipe.unet.forward, lambda: self._guided)
         self.pipe, self._vid2vid = pipe, None
@@ -198,21 +184,12 @@ class AnimateDiffVideoGenerator(Generator):
         if self._vid2vid is None:
             from diffusers import AnimateDiffVideoToVideoPipeline
 
-            self._vid2vid = AnimateDiffVideoToVideoPipeline.from_pipe(self.pipe)
-            self._vid2vid.set_progress_bar_config(disable=True)
+            self._vid2vid = sibling_pipeline(AnimateDiffVideoToVideoPipeline, self.pipe)
         return self._vid2vid
 
     def approximate_size_bytes(self) -> int:
         """Bytes held by the motion UNet's, VAE's and text encoder's tensors."""
-        if self.pipe is None:
-            return 0
-        total = 0
-        for name in ("unet", "vae", "text_encoder"):
-            module = getattr(self.pipe, name, None)
-            if module is not None:
-                tensors = [*module.parameters(), *module.buffers()]
-                total += sum(t.numel() * t.element_size() for t in tensors)
-        return total
+        return pipeline_bytes(self.pipe)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -222,34 +199,20 @@ class AnimateDiffVideoGenerator(Generator):
 
         if self.pipe is None:
             raise RuntimeError("load() must be called before generate()")
-        results: list[RequestResult | None] = [None] * len(batch)
-        groups: dict[tuple[Any, ...], list[_Job]] = {}
-        for index, request in enumerate(batch):
-            params = self._clean(request)
-            if progress.is_cancelled(index):  # cancelled while it waited in the queue
-                results[index] = RequestResult(outputs=[], cancelled=True)
-                continue
-            seeds = [request.seed + k for k in range(params["num_videos"])]
-            mode = self.mode_of(request)
-            key = (params["frames"], params["width"], params["height"], params["steps"],
-                   params["guidance"], mode, params["strength"] if mode == "img2vid" else None)
-            groups.setdefault(key, []).append(_Job(index, request, params, seeds))
         with torch.inference_mode():
-            for jobs in groups.values():
-                for job, result in zip(jobs, self._run(jobs, progress), strict=True):
-                    results[job.index] = result
-        return [r for r in results if r is not None]
+            return run_in_groups(batch, progress, self._plan,
+                                 lambda jobs: self._run(jobs, progress))
 
-    def _clean(self, request: GenerationRequest) -> dict[str, Any]:
-        """The request's parameters with defaults filled in; invalid ones are a bug upstream."""
-        known = {p.name for p in self.parameters}
-        params, errors = self.validate_parameters(
-            {k: v for k, v in request.parameters.items() if k in known})
-        if errors:  # validated at submission already
-            raise ValueError(f"request {request.job_id}: invalid parameters {errors}")
-        return params
+    def _plan(self, index: int, request: GenerationRequest) -> tuple[tuple[Any, ...], Job]:
+        """A request's call key (its batch keys) and job."""
+        params = clean_parameters(self, request)
+        seeds = [request.seed + k for k in range(params["num_videos"])]
+        mode = self.mode_of(request)
+        key = (params["frames"], params["width"], params["height"], params["steps"],
+               params["guidance"], mode, params["strength"] if mode == "img2vid" else None)
+        return key, Job(index, request, params, seeds)
 
-    def _run(self, jobs: list[_Job], progress: Progress) -> list[RequestResult]:
+    def _run(self, jobs: list[Job], progress: Progress) -> list[RequestResult]:
         """One pipeline call for requests that share length, size, steps and mode."""
         import torch
 
@@ -271,7 +234,7 @@ class AnimateDiffVideoGenerator(Generator):
                 encoded[key] = (positive, negative)
             start = None
             if img2vid:
-                start = _open_init_image(job.request.inputs["init_image"], width, height)
+                start = open_init_image(job.request.inputs["init_image"], width, height)
             for seed in job.seeds:
                 job.rows.append(len(generators))
                 # CPU generators on every device: the same seed gives the same noise on GPU.
@@ -291,33 +254,22 @@ class AnimateDiffVideoGenerator(Generator):
         denoise_steps = steps
         if img2vid:
             strength = float(first["strength"])
-            steps = _img2img_schedule(steps, strength)  # at least one step runs
+            steps = img2img_schedule(steps, strength)  # at least one step runs
             denoise_steps = min(int(steps * strength), steps)
             kwargs.update(video=videos, strength=strength)
         else:
             kwargs["num_frames"] = frames
         kwargs["num_inference_steps"] = steps
 
-        indices = [job.index for job in jobs]
-        state = {"interrupted": False, "done": 0}
-
-        def on_step_end(pipeline: Any, step: int, timestep: Any,
-                        tensors: dict[str, Any]) -> dict[str, Any]:
-            state["done"] = step + 1
-            for index in indices:
-                progress.update(index, min(1.0, (step + 1) / max(1, denoise_steps)))
-            if all(progress.is_cancelled(index) for index in indices):
-                pipeline._interrupt = True  # diffusers skips the remaining steps
-                state["interrupted"] = True
-            return tensors
-
+        watch = StepWatch([job.index for job in jobs], progress, denoise_steps,
+                          pipeline_total=False)
         self._guided = cfg
         try:
-            latents = pipe(callback_on_step_end=on_step_end, **kwargs).frames
+            latents = pipe(callback_on_step_end=watch, **kwargs).frames
         finally:
             self._guided = False
-        if state["interrupted"]:
-            usage = {"videos": 0, "frames": 0, "video_seconds": 0.0, "steps": state["done"]}
+        if watch.interrupted:
+            usage = {"videos": 0, "frames": 0, "video_seconds": 0.0, "steps": watch.done}
             return [RequestResult(outputs=[], usage=dict(usage), cancelled=True) for _ in jobs]
 
         results = []

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from rest_framework.test import APIClient
 
 from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
 from assay.studio.models import Asset
 from tests.conftest import make_template
+from tests.fixtures.generation import assert_refused_out_of_bounds, post_generation
 
 pytestmark = pytest.mark.django_db
 
@@ -28,12 +28,6 @@ def shot_template(project, users, demo_models):
                          text="a photo of {{ product }} for {{ audience }}")
 
 
-def post(user, body):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client.post("/api/v1/generations/", body, format="json")
-
-
 @pytest.mark.parametrize("template_slug,params,field,words", [
     ("shot", {"width": 100000, "height": 100000}, "parameters.width", "at most 1024"),
     ("shot", {"steps": 10000}, "parameters.steps", "at most 100"),
@@ -44,15 +38,8 @@ def post(user, body):
 def test_out_of_bounds_parameters_are_a_clear_400_and_nothing_is_queued(
         users, copy_template, shot_template, django_capture_on_commit_callbacks,
         template_slug, params, field, words):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post(users["creator"], {"project": "launch", "template": template_slug,
-                                           "variables": {"product": "Kite"},
-                                           "parameters": params})
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    matching = [k for k in errors if k.endswith(field)]
-    assert matching and words in " ".join(errors[matching[0]])
-    assert not GenerationJob.objects.exists() and not callbacks
+    assert_refused_out_of_bounds(users["creator"], django_capture_on_commit_callbacks,
+                                 template_slug, params, field, words)
 
 
 def _run(user, project, template, capture, **params):
@@ -84,9 +71,9 @@ def test_img2img_records_its_parent_and_refuses_other_projects(
     assert foreign
     outsider_parent = _run(users["outsider"], other_project, "s2",
                            django_capture_on_commit_callbacks, seed=3).get()
-    response = post(users["admin"], {"project": "launch", "template": "shot",
-                                     "variables": {"product": "Kite"},
-                                     "parent_asset": str(outsider_parent.pk)})
+    response = post_generation(users["admin"], {"project": "launch", "template": "shot",
+                                                "variables": {"product": "Kite"},
+                                                "parent_asset": str(outsider_parent.pk)})
     assert response.status_code == 400
     assert "must be an asset of project launch" in response.json()["detail"]
 

@@ -10,19 +10,17 @@ from __future__ import annotations
 import io
 import os
 import struct
-import subprocess
-import sys
 import time
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from assay import GenerationRequest, NullProgress, Progress, folder_revision
+from assay import GenerationRequest, NullProgress, folder_revision
 from plugins.image_diffusers import plugin
 from plugins.image_diffusers.demo_model import build_demo_image_model
 from plugins.image_diffusers.generator import DiffusersImageGenerator
+from tests.fixtures.generation import RecordingProgress, loaded_generator, modules_loaded_by
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -38,22 +36,9 @@ def demo_image_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def generator(demo_image_model: Path) -> Iterator[DiffusersImageGenerator]:
-    """One loaded generator for the whole session, as a worker's model cache keeps it.
-
-    Runs torch on one thread: the demo model's operations are tiny, and on a two-core
-    machine shared with other processes two spinning threads made the calls ~5x slower.
-    """
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    gen = DiffusersImageGenerator()
-    ref = DiffusersImageGenerator.default_model(str(MODELS_DIR))
-    assert Path(ref.source) == demo_image_model
-    gen.load(ref, "cpu", "float32")
-    yield gen
-    torch.set_num_threads(threads)
+def generator(demo_image_model: Path, one_thread: None) -> DiffusersImageGenerator:
+    """One loaded generator for the whole session, as a worker's model cache keeps it."""
+    return loaded_generator(DiffusersImageGenerator, MODELS_DIR, demo_image_model, "float32")
 
 
 def request(prompt: str, seed: int, inputs: dict[str, bytes] | None = None, **params: object
@@ -68,21 +53,6 @@ def png_size(data: bytes) -> tuple[int, int]:
     with Image.open(io.BytesIO(data)) as picture:
         assert picture.format == "PNG"
         return picture.size
-
-
-class RecordingProgress(Progress):
-    """Records updates; cancels the chosen requests once ``cancel_after`` updates were seen."""
-
-    def __init__(self, cancel: set[int] | None = None, cancel_after: int = 0) -> None:
-        self.updates: list[tuple[int, float]] = []
-        self.cancel = cancel or set()
-        self.cancel_after = cancel_after
-
-    def update(self, index: int, fraction: float) -> None:
-        self.updates.append((index, fraction))
-
-    def is_cancelled(self, index: int) -> bool:
-        return index in self.cancel and len(self.updates) >= self.cancel_after
 
 
 # -- the demo model ---------------------------------------------------------------------------
@@ -122,11 +92,7 @@ def test_hooks_register_the_generator_and_build_the_model(demo_image_model: Path
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
-    code = ("import sys, plugins.image_diffusers.plugin; "
-            "print(sorted({'torch', 'diffusers', 'PIL'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("plugins.image_diffusers.plugin", {"torch", "diffusers", "PIL"}) == []
 
 
 def test_model_info_and_size(generator: DiffusersImageGenerator, demo_image_model: Path) -> None:

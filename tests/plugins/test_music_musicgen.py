@@ -10,15 +10,11 @@ from __future__ import annotations
 
 import io
 import os
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from rest_framework.test import APIClient
 
-from assay import GenerationRequest, ModelRef, NullProgress, Progress, folder_revision
+from assay import GenerationRequest, ModelRef, NullProgress, folder_revision
 from assay.generation.models import GenerationJob
 from assay.generation.registry import default_model_is_demo
 from assay.generation.runtime import run_job
@@ -28,6 +24,12 @@ from plugins.music_musicgen import plugin
 from plugins.music_musicgen.demo_model import build_demo_music_model
 from plugins.music_musicgen.generator import MusicgenAudioGenerator
 from tests.conftest import make_template
+from tests.fixtures.generation import (
+    RecordingProgress,
+    assert_refused_out_of_bounds,
+    loaded_generator,
+    modules_loaded_by,
+)
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -44,25 +46,9 @@ def demo_music_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def one_thread() -> Iterator[None]:
-    """torch on one thread: the demo model's operations are tiny, and on a shared two-core
-    machine two spinning threads make every call several times slower."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
-@pytest.fixture(scope="session")
 def generator(demo_music_model: Path, one_thread: None) -> MusicgenAudioGenerator:
     """One loaded generator for the session, as a worker's model cache keeps it."""
-    gen = MusicgenAudioGenerator()
-    ref = MusicgenAudioGenerator.default_model(str(MODELS_DIR))
-    assert Path(ref.source) == demo_music_model
-    gen.load(ref, "cpu", "float32")
-    return gen
+    return loaded_generator(MusicgenAudioGenerator, MODELS_DIR, demo_music_model, "float32")
 
 
 def request(prompt: str, seed: int, **params: object) -> GenerationRequest:
@@ -75,21 +61,6 @@ def read_wav(data: bytes) -> tuple[object, int]:
 
     samples, rate = soundfile.read(io.BytesIO(data))
     return samples, rate
-
-
-class RecordingProgress(Progress):
-    """Records updates; cancels the chosen requests once ``cancel_after`` updates were seen."""
-
-    def __init__(self, cancel: set[int] | None = None, cancel_after: int = 0) -> None:
-        self.updates: list[tuple[int, float]] = []
-        self.cancel = cancel or set()
-        self.cancel_after = cancel_after
-
-    def update(self, index: int, fraction: float) -> None:
-        self.updates.append((index, fraction))
-
-    def is_cancelled(self, index: int) -> bool:
-        return index in self.cancel and len(self.updates) >= self.cancel_after
 
 
 # -- the demo model ---------------------------------------------------------------------------
@@ -119,11 +90,8 @@ def test_hooks_register_the_generator_and_build_the_model(demo_music_model: Path
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
-    code = ("import sys, plugins.music_musicgen.plugin; "
-            "print(sorted({'torch', 'transformers', 'soundfile'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("plugins.music_musicgen.plugin",
+                             {"torch", "transformers", "soundfile"}) == []
 
 
 def test_model_info_and_a_changed_folder_is_refused(generator: MusicgenAudioGenerator,
@@ -276,17 +244,8 @@ def jingle_template(project, users, demo_music_model, one_thread, settings):
 ])
 def test_out_of_bounds_parameters_are_a_clear_400_and_nothing_is_queued(
         users, jingle_template, django_capture_on_commit_callbacks, params, field, words):
-    client = APIClient()
-    client.force_authenticate(users["creator"])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post("/api/v1/generations/", {
-            "project": "launch", "template": "jingle", "variables": {"product": "Kite"},
-            "parameters": params}, format="json")
-    assert response.status_code == 400, response.json()
-    errors = response.json()["errors"]
-    matching = [k for k in errors if k.endswith(field)]
-    assert matching and words in " ".join(errors[matching[0]])
-    assert not GenerationJob.objects.exists() and not callbacks
+    assert_refused_out_of_bounds(users["creator"], django_capture_on_commit_callbacks,
+                                 "jingle", params, field, words)
 
 
 @pytest.mark.django_db

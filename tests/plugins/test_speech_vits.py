@@ -11,16 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from assay import GenerationRequest, ModelRef, NullProgress, Progress, folder_revision
+from assay import GenerationRequest, ModelRef, NullProgress, folder_revision
 from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
@@ -30,8 +27,13 @@ from plugins.speech_vits.demo_model import build_demo_speech_model
 from plugins.speech_vits.encoding import OGG_SERIAL, encode
 from plugins.speech_vits.generator import DEMO_FOLDER, VitsSpeechGenerator
 from tests.conftest import make_template
+from tests.fixtures.generation import (
+    RecordingProgress,
+    assert_refused_out_of_bounds,
+    loaded_generator,
+    modules_loaded_by,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = "Meet the new kite, made for windy days."
 
 
@@ -42,19 +44,9 @@ def demo_voice() -> Path:
 
 
 @pytest.fixture(scope="session")
-def generator(demo_voice: Path) -> Iterator[VitsSpeechGenerator]:
-    """One loaded generator for the session, as a worker's model cache keeps it; torch on
-    one thread (the demo model is tiny and the test machine is shared)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    gen = VitsSpeechGenerator()
-    ref = VitsSpeechGenerator.default_model(str(settings.ASSAY_MODELS_DIR))
-    assert Path(ref.source) == demo_voice
-    gen.load(ref, "cpu")
-    yield gen
-    torch.set_num_threads(threads)
+def generator(demo_voice: Path, one_thread: None) -> VitsSpeechGenerator:
+    """One loaded generator for the session, as a worker's model cache keeps it."""
+    return loaded_generator(VitsSpeechGenerator, settings.ASSAY_MODELS_DIR, demo_voice)
 
 
 def request(prompt: str, seed: int, **params: object) -> GenerationRequest:
@@ -67,21 +59,6 @@ def read_audio(data: bytes) -> tuple[object, int, str]:
 
     with soundfile.SoundFile(io.BytesIO(data)) as sound:
         return sound.read(), sound.samplerate, sound.format
-
-
-class RecordingProgress(Progress):
-    """Records updates; cancels the chosen requests once ``cancel_after`` updates were seen."""
-
-    def __init__(self, cancel: set[int] | None = None, cancel_after: int = 0) -> None:
-        self.updates: list[tuple[int, float]] = []
-        self.cancel = cancel or set()
-        self.cancel_after = cancel_after
-
-    def update(self, index: int, fraction: float) -> None:
-        self.updates.append((index, fraction))
-
-    def is_cancelled(self, index: int) -> bool:
-        return index in self.cancel and len(self.updates) >= self.cancel_after
 
 
 # -- the demo model ---------------------------------------------------------------------------
@@ -110,11 +87,8 @@ def test_hooks_register_the_generator_and_build_the_model(demo_voice: Path) -> N
 
 
 def test_importing_the_plugin_does_not_import_the_model_stack() -> None:
-    code = ("import sys, plugins.speech_vits.plugin; "
-            "print(sorted({'torch', 'transformers', 'soundfile', 'numpy'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("plugins.speech_vits.plugin",
+                             {"torch", "transformers", "soundfile", "numpy"}) == []
 
 
 def test_model_info(generator: VitsSpeechGenerator, demo_voice: Path) -> None:
@@ -286,17 +260,8 @@ def voice_template(project, users, demo_voice):
 def test_out_of_bounds_parameters_are_a_400_and_nothing_is_queued(
         users, voice_template, django_capture_on_commit_callbacks, params, field, words):
     assert voice_template.latest_version().modality == "audio"
-    client = APIClient()
-    client.force_authenticate(users["creator"])
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = client.post("/api/v1/generations/", {
-            "project": "launch", "template": "voice", "variables": {"product": "Kite"},
-            "parameters": params}, format="json")
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    matching = [k for k in errors if k.endswith(field)]
-    assert matching and words in " ".join(errors[matching[0]])
-    assert not GenerationJob.objects.exists() and not callbacks
+    assert_refused_out_of_bounds(users["creator"], django_capture_on_commit_callbacks,
+                                 "voice", params, field, words)
 
 
 def _submit(user, project, capture, **params):

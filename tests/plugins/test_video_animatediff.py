@@ -9,17 +9,13 @@ make later builds no-ops). Sizes stay at 64 px, 8 frames and 2 steps.
 from __future__ import annotations
 
 import io
-import subprocess
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.files.storage import default_storage
-from rest_framework.test import APIClient
 
-from assay import GenerationRequest, NullProgress, Progress, folder_revision
+from assay import GenerationRequest, NullProgress, folder_revision
 from assay.generation.models import GenerationJob
 from assay.generation.runtime import run_job
 from assay.generation.services import submit_generation
@@ -29,8 +25,14 @@ from plugins.video_animatediff import plugin
 from plugins.video_animatediff.demo_model import build_demo_video_model
 from plugins.video_animatediff.generator import AnimateDiffVideoGenerator, split_source
 from tests.conftest import make_template
+from tests.fixtures.generation import (
+    RecordingProgress,
+    assert_refused_out_of_bounds,
+    loaded_generator,
+    modules_loaded_by,
+    post_generation,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SMALL = {"frames": 8, "width": 64, "height": 64, "steps": 2}
 
@@ -44,19 +46,11 @@ def demo_video_model() -> Path:
 
 
 @pytest.fixture(scope="session")
-def generator(demo_video_model: Path) -> Iterator[AnimateDiffVideoGenerator]:
-    """One loaded generator for the session, as a worker's model cache keeps it (torch on
-    one thread: the demo operations are tiny and the machine is shared)."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    gen = AnimateDiffVideoGenerator()
-    ref = AnimateDiffVideoGenerator.default_model(str(settings.ASSAY_MODELS_DIR))
-    assert Path(ref.source) == demo_video_model and ref.name == "assay-demo-video"
-    gen.load(ref, "cpu", "float32")
-    yield gen
-    torch.set_num_threads(threads)
+def generator(demo_video_model: Path, one_thread: None) -> AnimateDiffVideoGenerator:
+    """One loaded generator for the session, as a worker's model cache keeps it."""
+    models = str(settings.ASSAY_MODELS_DIR)
+    assert AnimateDiffVideoGenerator.default_model(models).name == "assay-demo-video"
+    return loaded_generator(AnimateDiffVideoGenerator, models, demo_video_model, "float32")
 
 
 def request(prompt: str, seed: int, inputs: dict[str, bytes] | None = None,
@@ -77,21 +71,6 @@ def read_video(data: bytes, tmp_path: Path) -> tuple[int, float, tuple[int, int]
         return reader.count_frames(), float(meta["fps"]), tuple(meta["size"])
     finally:
         reader.close()
-
-
-class RecordingProgress(Progress):
-    """Records updates; cancels the chosen requests once ``cancel_after`` updates were seen."""
-
-    def __init__(self, cancel: set[int] | None = None, cancel_after: int = 0) -> None:
-        self.updates: list[tuple[int, float]] = []
-        self.cancel = cancel or set()
-        self.cancel_after = cancel_after
-
-    def update(self, index: int, fraction: float) -> None:
-        self.updates.append((index, fraction))
-
-    def is_cancelled(self, index: int) -> bool:
-        return index in self.cancel and len(self.updates) >= self.cancel_after
 
 
 # -- the demo model and the plugin's surface --------------------------------------------------
@@ -118,11 +97,8 @@ def test_hooks_register_the_generator_and_build_the_model(demo_video_model: Path
 
 
 def test_importing_the_plugin_does_not_import_torch() -> None:
-    code = ("import sys, plugins.video_animatediff.plugin; "
-            "print(sorted({'torch', 'diffusers', 'PIL', 'imageio_ffmpeg'} & set(sys.modules)))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]"
+    assert modules_loaded_by("plugins.video_animatediff.plugin",
+                             {"torch", "diffusers", "PIL", "imageio_ffmpeg"}) == []
 
 
 def test_the_schema_has_plain_labels_and_the_video_queue() -> None:
@@ -256,12 +232,6 @@ def clip_template(project, users, demo_video_model):
                          text="a clip of {{ product }} for {{ audience }}")
 
 
-def post(user, body):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client.post("/api/v1/generations/", body, format="json")
-
-
 @pytest.mark.django_db
 @pytest.mark.parametrize("params,field,words", [
     ({"frames": 1000}, "parameters.frames", "at most 32"),
@@ -271,15 +241,8 @@ def post(user, body):
 ])
 def test_out_of_bounds_parameters_are_a_400_and_nothing_is_queued(
         users, clip_template, django_capture_on_commit_callbacks, params, field, words):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        response = post(users["creator"], {"project": "launch", "template": "clip",
-                                           "variables": {"product": "Kite"},
-                                           "parameters": params})
-    assert response.status_code == 400
-    errors = response.json()["errors"]
-    matching = [k for k in errors if k.endswith(field)]
-    assert matching and words in " ".join(errors[matching[0]])
-    assert not GenerationJob.objects.exists() and not callbacks
+    assert_refused_out_of_bounds(users["creator"], django_capture_on_commit_callbacks,
+                                 "clip", params, field, words)
 
 
 def _run(user, project, template, capture, parent=None, **params):
@@ -327,9 +290,9 @@ def test_image_to_video_records_the_image_as_parent(
     assert video.kind == "video" and video.media_type == "image/gif"
     assert job.parameters["strength"] == 0.7
     # A video is no starting image.
-    response = post(users["creator"], {"project": "launch", "template": "clip",
-                                       "variables": {"product": "Kite"},
-                                       "parent_asset": str(video.pk)})
+    response = post_generation(users["creator"], {"project": "launch", "template": "clip",
+                                                  "variables": {"product": "Kite"},
+                                                  "parent_asset": str(video.pk)})
     assert response.status_code == 400
     assert "must be an image" in response.json()["detail"]
 

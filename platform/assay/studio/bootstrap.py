@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -58,8 +59,48 @@ def _demo_password() -> str:
     return password
 
 
+_PRODUCT = {"name": "product", "description": "Product name", "required": True}
+
+#: One prompt per kind of content, each on its first-party generator (the image, speech,
+#: music and video demo models make noise; the portal says so until real ones are
+#: registered).
+DEMO_TEMPLATES: tuple[dict[str, Any], ...] = (
+    {"name": "Product intro", "slug": "product-intro",
+     "description": "Opening lines for a product page.", "text": DEMO_PROMPT,
+     "variables": [_PRODUCT, {"name": "audience", "description": "Who it is for",
+                              "required": False, "default": "busy teams"}],
+     "generator_id": "text-transformers",
+     "default_parameters": {"max_new_tokens": 80, "temperature": 0.7}},
+    {"name": "Product shot", "slug": "product-shot",
+     "description": "A hero image for a product page (the demo model draws noise).",
+     "text": "a studio photo of {{ product }}, {{ style }}",
+     "variables": [_PRODUCT, {"name": "style", "description": "Look and feel",
+                              "required": False, "default": "soft light, clean background"}],
+     "generator_id": "image-diffusers",
+     "default_parameters": {"width": 256, "height": 256, "steps": 8}},
+    {"name": "Voice-over", "slug": "voice-over",
+     "description": "A short spoken line for a video or an ad (the demo voice is noise).",
+     "text": "Meet {{ product }}. Made for {{ audience }}.",
+     "variables": [_PRODUCT, {"name": "audience", "description": "Who it is for",
+                              "required": False, "default": "busy teams"}],
+     "generator_id": "speech-vits", "default_parameters": {}},
+    {"name": "Jingle", "slug": "jingle",
+     "description": "A few seconds of music for a product clip (the demo model is noise).",
+     "text": "{{ mood }} jingle for {{ product }}",
+     "variables": [_PRODUCT, {"name": "mood", "description": "Mood", "required": False,
+                              "default": "bright, upbeat"}],
+     "generator_id": "music-musicgen", "default_parameters": {"duration": 3}},
+    {"name": "Teaser clip", "slug": "teaser-clip",
+     "description": "A short looping clip for social posts (the demo model is noise).",
+     "text": "{{ product }} on a desk, slow camera move",
+     "variables": [_PRODUCT],
+     "generator_id": "video-animatediff",
+     "default_parameters": {"frames": 8, "fps": 8, "width": 128, "height": 128, "steps": 4}},
+)
+
+
 def bootstrap_demo() -> DemoLogins:
-    """Create the demo team, project, users and prompt template if they are missing."""
+    """Create the demo team, project, users and prompt templates if they are missing."""
     password = _demo_password()
     with audit_context(actor=Actor.system("bootstrap")), transaction.atomic():
         team = Team.objects.filter(slug="demo").first() or create_team("Demo Team", slug="demo")
@@ -74,29 +115,7 @@ def bootstrap_demo() -> DemoLogins:
             users[username] = user
             if role:
                 grant_role(project, user, role)
-        if not PromptTemplate.objects.filter(project=project, slug="product-intro").exists():
-            create_template(
-                project, users["owner"], name="Product intro", slug="product-intro",
-                description="Opening lines for a product page.", text=DEMO_PROMPT,
-                variables=[
-                    {"name": "product", "description": "Product name", "required": True},
-                    {"name": "audience", "description": "Who it is for", "required": False,
-                     "default": "busy teams"},
-                ],
-                generator_id="text-transformers",
-                default_parameters={"max_new_tokens": 80, "temperature": 0.7},
-            )
-        if not PromptTemplate.objects.filter(project=project, slug="product-shot").exists():
-            create_template(
-                project, users["owner"], name="Product shot", slug="product-shot",
-                description="A hero image for a product page (the demo model draws noise).",
-                text="a studio photo of {{ product }}, {{ style }}",
-                variables=[
-                    {"name": "product", "description": "Product name", "required": True},
-                    {"name": "style", "description": "Look and feel", "required": False,
-                     "default": "soft light, clean background"},
-                ],
-                generator_id="image-diffusers",
-                default_parameters={"width": 256, "height": 256, "steps": 8},
-            )
+        for spec in DEMO_TEMPLATES:
+            if not PromptTemplate.objects.filter(project=project, slug=spec["slug"]).exists():
+                create_template(project, users["owner"], **spec)
     return DemoLogins(password, [u for u, _, _ in DEMO_USERS], project.slug)
