@@ -107,6 +107,28 @@ def test_the_sweeper_resends_stale_and_orphaned_jobs_only(job, users, project, s
     assert AuditEvent.objects.filter(action="studio.generation.requeued").count() == 2
 
 
+def test_a_lapsed_lease_is_resent_on_the_next_sweep_then_once_per_lease(
+        job, settings, django_capture_on_commit_callbacks):
+    """Sent 30 s ago, lease lapsed 5 s ago: re-sent now, not a stale period (120 s) after the
+    last send; a second sweep right after sends nothing more."""
+    settings.ASSAY_SWEEP_STALE_SECONDS, settings.ASSAY_JOB_LEASE_SECONDS = 120, 60
+    claim(str(job.pk), "dead-worker")
+    now = timezone.now()
+    GenerationJob.objects.filter(pk=job.pk).update(
+        lease_expires_at=now - timedelta(seconds=5), last_sent_at=now - timedelta(seconds=30))
+    with mock.patch("assay.celery.app.send_task"):
+        assert sweeper.sweep() == [str(job.pk)]
+        assert sweeper.sweep() == []  # sent after the lapse: wait a lease before again
+    long_ago = now - timedelta(seconds=100)
+    GenerationJob.objects.filter(pk=job.pk).update(lease_expires_at=long_ago,
+                                                   last_sent_at=now - timedelta(seconds=30))
+    with mock.patch("assay.celery.app.send_task"):
+        assert sweeper.sweep() == []  # re-sent after the lapse, less than a lease ago
+    GenerationJob.objects.filter(pk=job.pk).update(last_sent_at=now - timedelta(seconds=61))
+    with mock.patch("assay.celery.app.send_task"):
+        assert sweeper.sweep() == [str(job.pk)]  # nobody took it for a whole lease: again
+
+
 def test_a_failed_publish_leaves_the_job_queued_for_the_sweeper(job):
     from assay.generation.dispatch import send_job
 

@@ -2,7 +2,8 @@
 
 Two kinds of job are re-sent: queued jobs not sent (or last sent) longer ago than
 ASSAY_SWEEP_STALE_SECONDS (the broker was down at submit, or the embedded broker lost
-a message), and running jobs whose lease expired (their worker was killed). Re-sending
+a message), and running jobs whose lease expired (their worker was killed), on the first
+sweep after the lapse. Re-sending
 is always safe: the run task's claim makes every extra delivery a no-op.
 """
 
@@ -30,10 +31,15 @@ def sweep(*, limit: int = 500) -> list[str]:
         | Q(status=JobStatus.QUEUED, last_sent_at__lt=stale)
         | Q(status=JobStatus.RUNNING, lease_expires_at__lt=now)
     ).order_by("queued_at")[:limit]
+    lease = timedelta(seconds=settings.ASSAY_JOB_LEASE_SECONDS)
     sent: list[str] = []
     for job in candidates:
-        # Running jobs are re-sent once per lease period, not on every sweep.
-        if job.status == JobStatus.RUNNING and job.last_sent_at and job.last_sent_at > stale:
+        # A lapsed running job is re-sent on the first sweep after its lease ran out (not
+        # a stale period after it was last sent), then once per lease period while no
+        # worker takes it: recovery takes about a lease plus one sweep interval.
+        if (job.status == JobStatus.RUNNING and job.last_sent_at
+                and job.last_sent_at >= job.lease_expires_at
+                and job.last_sent_at > now - lease):
             continue
         if send_job(job.pk):
             sent.append(str(job.pk))
