@@ -10,7 +10,6 @@ in one transaction with its audit event. REST and the portal both call these;
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -22,6 +21,7 @@ from assay.audit.services import record
 from assay.core.exceptions import InvalidInput, NotFound
 from assay.core.inputs import echo, text_problem
 from assay.studio.models import Asset, Project
+from assay.studio.services.assets import project_asset
 from assay.studio.services.projects import require_capability
 from governance.review.choices import ReviewStatus
 from governance.review.models import Review
@@ -150,22 +150,10 @@ def _strength(data: dict[str, Any]) -> float:
 
 def _reference(project: Project, ref: Any) -> Asset | None:
     """The style's reference: an approved image asset of the same project, or None."""
-    if ref in (None, ""):
-        return None
-    if isinstance(ref, Asset):
-        ref = ref.pk
-    try:
-        key = uuid.UUID(str(ref))
-    except ValueError:
-        raise InvalidInput(f"{echo(ref)!r} is not an asset id.",
-                           errors={"reference": ["not an asset id"]}) from None
-    asset = Asset.objects.filter(pk=key, project=project).first()
+    asset = project_asset(project, ref, field="reference", kinds=("image",),
+                          label="The reference image", kind_label="The reference")
     if asset is None:
-        raise InvalidInput(f"The reference image must be an asset of project {project.slug}.",
-                           errors={"reference": ["not an asset of this project"]})
-    if asset.kind != "image":
-        raise InvalidInput("The reference must be an image.",
-                           errors={"reference": [f"is {asset.kind}, not an image"]})
+        return None
     if not is_approved_image(asset):
         raise InvalidInput("The reference image must be approved first: only an approved "
                            "image may set the look of new ones.",

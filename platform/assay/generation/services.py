@@ -26,6 +26,7 @@ from assay.plugins.contracts import Generator, ModelRef
 from assay.plugins.manager import get_plugins
 from assay.studio.models import Asset
 from assay.studio.rendering import render
+from assay.studio.services.assets import project_asset
 from assay.studio.services.projects import require_capability
 from assay.studio.services.prompts import resolve_version
 
@@ -200,20 +201,8 @@ def _parent_asset(project: Any, generator_cls: type[Generator], ref: Any) -> Ass
         raise InvalidInput(f"Generator {generator_cls.id} does not take a parent asset.",
                            errors={"parent_asset": [
                                "this generator cannot start from an existing asset"]})
-    try:
-        key = uuid.UUID(str(ref))
-    except ValueError:
-        raise InvalidInput(f"{ref!r} is not an asset id.",
-                           errors={"parent_asset": ["not an asset id"]}) from None
-    parent = Asset.objects.filter(pk=key, project=project).first()
-    if parent is None:
-        raise InvalidInput(f"The parent asset must be an asset of project {project.slug}.",
-                           errors={"parent_asset": ["not an asset of this project"]})
-    if parent.kind not in kinds:
-        wanted = " or ".join("an image" if k == "image" else f"a {k}" for k in kinds)
-        raise InvalidInput(f"The parent asset must be {wanted}.",
-                           errors={"parent_asset": [f"is {parent.kind}, not {wanted}"]})
-    return parent
+    return project_asset(project, ref, field="parent_asset", kinds=kinds,
+                         label="The parent asset", kind_label="The parent asset")
 
 
 def _revision_of(project: Any, modality: str, ref: Any) -> Asset | None:
